@@ -1,0 +1,83 @@
+"""Vocabulary shared by every layer, in the practice's language."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PmsSystem(StrEnum):
+    OPEN_DENTAL = "open_dental"
+    DENTRIX = "dentrix"
+    DENTRIX_ASCEND = "dentrix_ascend"
+    EAGLESOFT = "eaglesoft"
+    CURVE = "curve"
+    CLOUD9 = "cloud9"
+    DENTICON = "denticon"
+    WINOMS = "winoms"
+    FUSE = "fuse"
+    DSN = "dsn"
+    DENTIMAX = "dentimax"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    STAFF = "staff"
+    PARTNER = "partner"
+
+
+class WritebackKind(StrEnum):
+    PAYMENT = "payment"
+
+
+class PaymentSource(StrEnum):
+    CARD_TERMINAL = "card_terminal"
+    PAYMENT_PLAN = "payment_plan"
+    INSURANCE = "insurance"
+    MEMBERSHIP = "membership"
+    COLLECTION = "collection"
+
+
+class PaymentMethod(StrEnum):
+    CARD = "card"
+    ACH = "ach"
+    CASH = "cash"
+    CHECK = "check"
+    OTHER = "other"
+
+
+class PostingMode(StrEnum):
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
+
+
+class PostingTiming(StrEnum):
+    INSTANT = "instant"
+    DAILY = "daily"
+
+
+class AmountBasis(StrEnum):
+    NET = "net"
+    GROSS = "gross"
+
+
+class WritebackStatus(StrEnum):
+    SKIPPED = "skipped"
+    AWAITING_MANUAL = "awaiting_manual"
+    SCHEDULED = "scheduled"
+    QUEUED = "queued"
+    POSTING = "posting"
+    RETRYING = "retrying"
+    # The PMS may have applied the write; it is looked up by marker before any re-post.
+    UNKNOWN = "unknown"
+    # Accepted by an asynchronous path (e.g. NexHealth 202), waiting for its confirmation.
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class AttemptOutcome(StrEnum):
+    SUCCEEDED = "succeeded"
+    FOUND_EXISTING = "found_existing"
+    TRANSIENT_ERROR = "transient_error"
+    PERMANENT_ERROR = "permanent_error"
+    OUTCOME_UNKNOWN = "outcome_unknown"

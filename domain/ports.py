@@ -1,0 +1,161 @@
+"""Ports the domain depends on. Adapters live in connectors/ and app/adapters/."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+from domain.enums import PmsSystem
+
+# ---------------------------------------------------------------------------
+# Connector errors. Every connector maps its vendor's failures onto these three.
+
+
+class ConnectorError(Exception):
+    """Base of connector failures. `message` is safe to show staff and to log (no PHI)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TransientError(ConnectorError):
+    """Nothing was applied (request refused before processing, throttled, unreachable)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(ConnectorError):
+    """The PMS refused the request; retrying the same request cannot succeed."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class CredentialsError(PermanentError):
+    """Keys are wrong, disabled or lack the permission for this call."""
+
+
+class OutcomeUnknownError(ConnectorError):
+    """The request was sent and may have been applied (timeout after sending, 5xx)."""
+
+
+# ---------------------------------------------------------------------------
+# Connector data
+
+
+@dataclass(frozen=True)
+class PmsCredentials:
+    system: PmsSystem
+    base_url: str
+    developer_key: str
+    customer_key: str
+    # Stable id used to share the write throttle across all workers.
+    connection_key: str
+    write_interval_seconds: float = 1.0
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    patient_payments: bool = False
+    insurance_payments_as_patient_payments: bool = False
+    instant_timing: bool = True
+    numeric_patient_ids: bool = False
+
+
+@dataclass(frozen=True)
+class PaymentPosting:
+    """One patient payment to write. `marker` must be findable later by find_payment."""
+
+    patient_ref: str
+    amount: Decimal
+    pay_date: date
+    note: str
+    marker: str
+    pay_type: str | None = None
+    check_number: str | None = None
+
+
+@dataclass(frozen=True)
+class PostedRecord:
+    record_id: str
+    amount: Decimal | None = None
+    pay_date: date | None = None
+
+
+@dataclass(frozen=True)
+class PmsOption:
+    """An entry of one of the PMS's own lists (payment types, note types, providers...)."""
+
+    id: str
+    name: str
+    hidden: bool = False
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class PmsConnector(Protocol):
+    """What the domain needs from a practice-management system."""
+
+    capabilities: Capabilities
+
+    async def post_payment(self, posting: PaymentPosting) -> PostedRecord:
+        """Write a patient payment.
+
+        :raises TransientError: nothing was written; retry later.
+        :raises PermanentError: refused; carries a hint for staff.
+        :raises OutcomeUnknownError: may have been written; call find_payment before re-posting.
+        """
+        ...
+
+    async def find_payment(
+        self, patient_ref: str, marker: str, entered_since: date
+    ) -> PostedRecord | None:
+        """Look up a payment posted earlier by the marker in its note."""
+        ...
+
+    async def list_payment_types(self) -> list[PmsOption]:
+        ...
+
+    async def list_providers(self) -> list[PmsOption]:
+        ...
+
+    async def patient_exists(self, patient_ref: str) -> bool:
+        ...
+
+
+class ConnectorFactory(Protocol):
+    def __call__(self, credentials: PmsCredentials) -> PmsConnector: ...
+
+
+# ---------------------------------------------------------------------------
+# Infrastructure ports
+
+
+class RateLimiter(Protocol):
+    async def reserve(self, key: str, interval_seconds: float, max_wait_seconds: float) -> float:
+        """Reserve the next call slot of `key`; return seconds to wait before using it.
+
+        :raises TransientError: (with retry_after) when the slot is further away than
+            max_wait_seconds; nothing is reserved then.
+        """
+        ...
+
+
+class JobQueue(Protocol):
+    async def enqueue_posting(
+        self, kind: str, intent_id: str, defer_seconds: float = 0.0
+    ) -> None: ...
+
+
+class EventPublisher(Protocol):
+    async def publish(self, channel: str, payload: Mapping[str, Any]) -> None: ...
+
+
+class EventSubscriber(Protocol):
+    def subscribe(self, channel: str) -> AsyncIterator[dict[str, Any]]: ...
