@@ -79,5 +79,7 @@ class AttemptOutcome(StrEnum):
     SUCCEEDED = "succeeded"
     FOUND_EXISTING = "found_existing"
     TRANSIENT_ERROR = "transient_error"
+    # Held back by the connection's shared write throttle before anything was sent.
+    THROTTLED = "throttled"
     PERMANENT_ERROR = "permanent_error"
     OUTCOME_UNKNOWN = "outcome_unknown"

@@ -30,6 +30,10 @@ class TransientError(ConnectorError):
         self.retry_after = retry_after
 
 
+class Throttled(TransientError):
+    """The connection's shared rate limit has no slot soon enough; nothing was sent."""
+
+
 class PermanentError(ConnectorError):
     """The PMS refused the request; retrying the same request cannot succeed."""
 
@@ -141,7 +145,7 @@ class RateLimiter(Protocol):
     async def reserve(self, key: str, interval_seconds: float, max_wait_seconds: float) -> float:
         """Reserve the next call slot of `key`; return seconds to wait before using it.
 
-        :raises TransientError: (with retry_after) when the slot is further away than
+        :raises Throttled: (with retry_after) when the slot is further away than
             max_wait_seconds; nothing is reserved then.
         """
         ...
@@ -159,3 +163,19 @@ class EventPublisher(Protocol):
 
 class EventSubscriber(Protocol):
     def subscribe(self, channel: str) -> AsyncIterator[dict[str, Any]]: ...
+
+
+class SecretBox(Protocol):
+    """Encrypts PMS keys at rest."""
+
+    def encrypt(self, plaintext: str) -> bytes: ...
+
+    def decrypt(self, token: bytes) -> str: ...
+
+
+class ConnectorRegistry(Protocol):
+    def supports(self, system: PmsSystem) -> bool: ...
+
+    def capabilities(self, system: PmsSystem) -> Capabilities | None: ...
+
+    def connector_for(self, credentials: PmsCredentials) -> PmsConnector: ...

@@ -1,0 +1,1 @@
+from api.types import enums as _register_enums  # noqa: F401  (decorates domain enums)

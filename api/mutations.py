@@ -1,0 +1,258 @@
+"""Mutations. Each is one unit of work: commit, then enqueue and publish."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, TypeVar
+
+import strawberry
+
+from api.context import Info
+from api.errors import AnyUserError, to_user_error
+from api.types.payment_settings import PaymentWritebackSettings, PaymentWritebackSettingsInput
+from api.types.tenancy import ApiKey, ConnectionCheck, Location, PmsConnection
+from api.types.writeback import Notification, Writeback
+from domain import enums
+from domain.errors import DomainError
+from domain.payment_settings import PaymentSettingsChanges
+from domain.payment_submission import PaymentSubmission
+from domain.persistence.uow import UnitOfWork
+from domain.principal import Principal
+from domain.services import connections, notifications, payment_settings, tenancy, writebacks
+
+T = TypeVar("T")
+
+
+async def _in_unit_of_work(
+    info: Info, work: Callable[[UnitOfWork, Principal], Awaitable[T]]
+) -> T | AnyUserError:
+    principal = info.context.require_principal()
+    try:
+        async with info.context.container.uow() as uow:
+            result = await work(uow, principal)
+            await uow.commit()
+            return result
+    except DomainError as exc:
+        return to_user_error(exc)
+
+
+@strawberry.type
+class CreateLocationSuccess:
+    location: Location
+
+
+@strawberry.type
+class CreateApiKeySuccess:
+    api_key: ApiKey
+    secret: str = strawberry.field(description="The key to use; shown only this once")
+
+
+@strawberry.type
+class RevokeApiKeySuccess:
+    api_key: ApiKey
+
+
+@strawberry.type
+class SetPmsConnectionSuccess:
+    connection: PmsConnection
+
+
+@strawberry.type
+class CheckConnectionSuccess:
+    ok: bool
+    checks: list[ConnectionCheck]
+
+
+@strawberry.type
+class UpdatePaymentWritebackSettingsSuccess:
+    settings: PaymentWritebackSettings
+
+
+@strawberry.type
+class SubmitPaymentSuccess:
+    writeback: Writeback
+    replayed: bool = strawberry.field(description="True when this paymentId had already been submitted")
+
+
+@strawberry.type
+class RetryWritebackSuccess:
+    writeback: Writeback
+
+
+@strawberry.type
+class AcknowledgeNotificationSuccess:
+    notification: Notification
+
+
+@strawberry.input
+class PmsConnectionInput:
+    location_id: strawberry.ID
+    system: enums.PmsSystem
+    base_url: str
+    developer_key: str
+    customer_key: str
+    write_interval_seconds: float | None = strawberry.field(
+        default=None, description="Minimum seconds between calls (Open Dental cloud: 1)"
+    )
+
+
+@strawberry.input
+class SubmitPaymentInput:
+    payment_id: str = strawberry.field(description="The platform's payment id; the idempotency key")
+    location_id: strawberry.ID
+    patient_ref: str = strawberry.field(description="The patient's PMS id (Open Dental PatNum)")
+    source: enums.PaymentSource
+    method: enums.PaymentMethod
+    gross_amount: Decimal
+    fee: Decimal = Decimal("0")
+    paid_on: date
+    check_number: str | None = None
+
+
+CreateLocationResult = Annotated[CreateLocationSuccess | AnyUserError, strawberry.union("CreateLocationResult")]
+CreateApiKeyResult = Annotated[CreateApiKeySuccess | AnyUserError, strawberry.union("CreateApiKeyResult")]
+RevokeApiKeyResult = Annotated[RevokeApiKeySuccess | AnyUserError, strawberry.union("RevokeApiKeyResult")]
+SetPmsConnectionResult = Annotated[
+    SetPmsConnectionSuccess | AnyUserError, strawberry.union("SetPmsConnectionResult")
+]
+CheckConnectionResult = Annotated[CheckConnectionSuccess | AnyUserError, strawberry.union("CheckConnectionResult")]
+UpdatePaymentWritebackSettingsResult = Annotated[
+    UpdatePaymentWritebackSettingsSuccess | AnyUserError,
+    strawberry.union("UpdatePaymentWritebackSettingsResult"),
+]
+SubmitPaymentResult = Annotated[SubmitPaymentSuccess | AnyUserError, strawberry.union("SubmitPaymentResult")]
+RetryWritebackResult = Annotated[RetryWritebackSuccess | AnyUserError, strawberry.union("RetryWritebackResult")]
+AcknowledgeNotificationResult = Annotated[
+    AcknowledgeNotificationSuccess | AnyUserError, strawberry.union("AcknowledgeNotificationResult")
+]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    async def create_location(self, info: Info, name: str, time_zone: str) -> CreateLocationResult:
+        async def work(uow: UnitOfWork, p: Principal) -> CreateLocationSuccess:
+            return CreateLocationSuccess(location=Location.from_model(await tenancy.create_location(uow, p, name, time_zone)))
+
+        return await _in_unit_of_work(info, work)
+
+    @strawberry.mutation
+    async def create_api_key(
+        self,
+        info: Info,
+        name: str,
+        role: enums.Role,
+        location_ids: list[strawberry.ID] | None = None,
+    ) -> CreateApiKeyResult:
+        async def work(uow: UnitOfWork, p: Principal) -> CreateApiKeySuccess:
+            issued = await tenancy.create_api_key(uow, p, name, role, list(location_ids or []))
+            return CreateApiKeySuccess(api_key=ApiKey.from_model(issued.key), secret=issued.secret)
+
+        return await _in_unit_of_work(info, work)
+
+    @strawberry.mutation
+    async def revoke_api_key(self, info: Info, id: strawberry.ID) -> RevokeApiKeyResult:
+        async def work(uow: UnitOfWork, p: Principal) -> RevokeApiKeySuccess:
+            return RevokeApiKeySuccess(api_key=ApiKey.from_model(await tenancy.revoke_api_key(uow, p, id)))
+
+        return await _in_unit_of_work(info, work)
+
+    @strawberry.mutation
+    async def set_pms_connection(self, info: Info, input: PmsConnectionInput) -> SetPmsConnectionResult:
+        c = info.context.container
+
+        async def work(uow: UnitOfWork, p: Principal) -> SetPmsConnectionSuccess:
+            row = await connections.set_connection(
+                uow,
+                p,
+                c.secret_box,
+                c.registry,
+                location_id=input.location_id,
+                system=input.system,
+                base_url=input.base_url,
+                developer_key=input.developer_key,
+                customer_key=input.customer_key,
+                write_interval_seconds=input.write_interval_seconds,
+            )
+            return SetPmsConnectionSuccess(connection=PmsConnection.from_model(row))
+
+        return await _in_unit_of_work(info, work)
+
+    @strawberry.mutation(description="Runs a real round trip to the location's PMS")
+    async def check_connection(self, info: Info, location_id: strawberry.ID) -> CheckConnectionResult:
+        c = info.context.container
+
+        async def work(uow: UnitOfWork, p: Principal) -> CheckConnectionSuccess:
+            checks = await connections.check_connection(uow, p, c.secret_box, c.registry, location_id)
+            return CheckConnectionSuccess(
+                ok=all(ch.ok for ch in checks), checks=[ConnectionCheck.from_model(ch) for ch in checks]
+            )
+
+        return await _in_unit_of_work(info, work)
+
+    @strawberry.mutation
+    async def update_payment_writeback_settings(
+        self, info: Info, input: PaymentWritebackSettingsInput
+    ) -> UpdatePaymentWritebackSettingsResult:
+        c = info.context.container
+        changes = PaymentSettingsChanges(
+            sources={r.source: r.to_model() for r in input.sources} if input.sources else None,
+            timing=input.timing,
+            daily_time=input.daily_time,
+            amount_basis=input.amount_basis,
+            pay_types=tuple(m.to_model() for m in input.pay_types) if input.pay_types is not None else None,
+        )
+
+        async def work(uow: UnitOfWork, p: Principal) -> UpdatePaymentWritebackSettingsSuccess:
+            versioned = await payment_settings.update_settings(
+                uow, p, c.secret_box, c.registry, input.location_id, changes
+            )
+            return UpdatePaymentWritebackSettingsSuccess(
+                settings=PaymentWritebackSettings.from_model(input.location_id, versioned)
+            )
+
+        return await _in_unit_of_work(info, work)
+
+    @strawberry.mutation
+    async def submit_payment(self, info: Info, input: SubmitPaymentInput) -> SubmitPaymentResult:
+        c = info.context.container
+        submission = PaymentSubmission(
+            payment_id=input.payment_id,
+            location_id=input.location_id,
+            patient_ref=input.patient_ref.strip(),
+            source=input.source,
+            method=input.method,
+            gross=input.gross_amount,
+            fee=input.fee,
+            paid_on=input.paid_on,
+            check_number=input.check_number,
+        )
+
+        async def work(uow: UnitOfWork, p: Principal) -> SubmitPaymentSuccess:
+            submitted = await writebacks.submit_payment(uow, p, c.registry, submission)
+            attempts = list(await uow.attempts.for_intents([submitted.intent.id]))
+            return SubmitPaymentSuccess(
+                writeback=Writeback.from_model(submitted.intent, attempts), replayed=submitted.replayed
+            )
+
+        return await _in_unit_of_work(info, work)
+
+    @strawberry.mutation(description="Push a failed writeback again; it is looked up in the PMS first")
+    async def retry_writeback(self, info: Info, id: strawberry.ID) -> RetryWritebackResult:
+        async def work(uow: UnitOfWork, p: Principal) -> RetryWritebackSuccess:
+            intent = await writebacks.retry_writeback(uow, p, id)
+            attempts = list(await uow.attempts.for_intents([intent.id]))
+            return RetryWritebackSuccess(writeback=Writeback.from_model(intent, attempts))
+
+        return await _in_unit_of_work(info, work)
+
+    @strawberry.mutation
+    async def acknowledge_notification(self, info: Info, id: strawberry.ID) -> AcknowledgeNotificationResult:
+        async def work(uow: UnitOfWork, p: Principal) -> AcknowledgeNotificationSuccess:
+            return AcknowledgeNotificationSuccess(
+                notification=Notification.from_model(await notifications.acknowledge(uow, p, id))
+            )
+
+        return await _in_unit_of_work(info, work)

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import strawberry
+
+from api.context import Info
+from api.types.payment_settings import PaymentWritebackSettings
+from api.types.tenancy import ApiKey, Location, Me, PmsConnection, PmsOption
+from api.types.writeback import (
+    Notification,
+    PageInfo,
+    Writeback,
+    WritebackConnection,
+    WritebackEdge,
+    WritebackFilter,
+    decode_cursor,
+    encode_cursor,
+)
+from domain.errors import FieldError, ValidationFailed
+from domain.persistence.repositories import HistoryFilter
+from domain.services import notifications, payment_settings, tenancy, writebacks
+from domain.services.connections import connector_for_location
+
+MAX_PAGE = 100
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Who the API key belongs to")
+    def me(self, info: Info) -> Me:
+        p = info.context.require_principal()
+        return Me(
+            key_id=strawberry.ID(p.key_id),
+            organization_id=strawberry.ID(p.organization_id),
+            role=p.role,
+            location_ids=[strawberry.ID(i) for i in sorted(p.location_ids)] if p.location_ids is not None else None,
+        )
+
+    @strawberry.field
+    async def locations(self, info: Info) -> list[Location]:
+        p = info.context.require_principal()
+        async with info.context.container.uow() as uow:
+            rows = await uow.locations.list(p.organization_id)
+        return [Location.from_model(r) for r in rows if p.may_see_location(r.id)]
+
+    @strawberry.field
+    async def pms_connection(self, info: Info, location_id: strawberry.ID) -> PmsConnection | None:
+        p = info.context.require_principal()
+        p.require_staff()
+        async with info.context.container.uow() as uow:
+            await tenancy.require_location(uow, p, location_id)
+            row = await uow.connections.get(location_id)
+        return PmsConnection.from_model(row) if row else None
+
+    @strawberry.field
+    async def api_keys(self, info: Info) -> list[ApiKey]:
+        p = info.context.require_principal()
+        p.require_admin()
+        async with info.context.container.uow() as uow:
+            rows = await uow.api_keys.list(p.organization_id)
+        return [ApiKey.from_model(r) for r in rows]
+
+    @strawberry.field
+    async def payment_writeback_settings(self, info: Info, location_id: strawberry.ID) -> PaymentWritebackSettings:
+        p = info.context.require_principal()
+        async with info.context.container.uow() as uow:
+            versioned = await payment_settings.get_settings(uow, p, location_id)
+        return PaymentWritebackSettings.from_model(location_id, versioned)
+
+    @strawberry.field(description="The PMS's own payment types, to choose mappings from")
+    async def pms_payment_types(self, info: Info, location_id: strawberry.ID) -> list[PmsOption]:
+        p = info.context.require_principal()
+        p.require_staff()
+        c = info.context.container
+        async with c.uow() as uow:
+            await tenancy.require_location(uow, p, location_id)
+            connector = await connector_for_location(uow, c.secret_box, c.registry, location_id)
+        return [PmsOption(id=o.id, name=o.name) for o in await connector.list_payment_types() if not o.hidden]
+
+    @strawberry.field(description="Writeback history, newest first")
+    async def writebacks(
+        self,
+        info: Info,
+        filter: WritebackFilter | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> WritebackConnection:
+        p = info.context.require_principal()
+        if not 1 <= first <= MAX_PAGE:
+            raise ValidationFailed([FieldError("first", f"must be between 1 and {MAX_PAGE}")])
+        try:
+            cursor = decode_cursor(after) if after else None
+        except ValueError:
+            raise ValidationFailed([FieldError("after", "is not a cursor from this API")]) from None
+        f = filter or WritebackFilter()
+        history_filter = HistoryFilter(
+            organization_id=p.organization_id,
+            location_ids=[f.location_id] if f.location_id else None,
+            kind=f.kind.value if f.kind else None,
+            statuses=[s.value for s in f.statuses] if f.statuses else None,
+            created_from=f.created_from,
+            created_to=f.created_to,
+            occurred_from=f.occurred_from,
+            occurred_to=f.occurred_to,
+            patient_ref=f.patient_ref,
+            source_id=f.source_id,
+        )
+        async with info.context.container.uow() as uow:
+            page = await writebacks.history(uow, p, history_filter, cursor, first)
+        edges = [
+            WritebackEdge(cursor=encode_cursor(i), node=Writeback.from_model(i, page.attempts[i.id]))
+            for i in page.items
+        ]
+        return WritebackConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
+        )
+
+    @strawberry.field
+    async def writeback(self, info: Info, id: strawberry.ID) -> Writeback:
+        p = info.context.require_principal()
+        async with info.context.container.uow() as uow:
+            intent, attempts = await writebacks.get_writeback(uow, p, id)
+        return Writeback.from_model(intent, attempts)
+
+    @strawberry.field
+    async def notifications(
+        self,
+        info: Info,
+        location_id: strawberry.ID | None = None,
+        unacknowledged_only: bool = True,
+        first: int = 50,
+    ) -> list[Notification]:
+        p = info.context.require_principal()
+        if not 1 <= first <= MAX_PAGE:
+            raise ValidationFailed([FieldError("first", f"must be between 1 and {MAX_PAGE}")])
+        async with info.context.container.uow() as uow:
+            rows = await notifications.list_notifications(uow, p, location_id, unacknowledged_only, first)
+        return [Notification.from_model(n) for n in rows]

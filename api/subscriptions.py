@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+
+import strawberry
+
+from api.context import Info
+from api.types.writeback import WritebackEvent
+from domain.errors import Forbidden
+from domain.events import writeback_channel
+from domain.services import tenancy
+
+# A revoked key's open stream ends at its next event after at most this many seconds.
+REAUTHORIZE_SECONDS = 15.0
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Every status change of the location's writebacks")
+    async def writeback_events(
+        self, info: Info, location_id: strawberry.ID
+    ) -> AsyncGenerator[WritebackEvent, None]:
+        principal = info.context.require_principal()
+        principal.require_staff()
+        container = info.context.container
+        async with container.uow() as uow:
+            await tenancy.require_location(uow, principal, location_id)
+        checked_at = time.monotonic()
+        async with aclosing(container.events.subscribe(writeback_channel(location_id))) as events:
+            async for event in events:
+                # Channels are per location; the organization check guards against a mix-up.
+                if event.get("organization_id") != principal.organization_id:
+                    continue
+                if time.monotonic() - checked_at > REAUTHORIZE_SECONDS:
+                    async with container.uow() as uow:
+                        key = await uow.api_keys.get(principal.organization_id, principal.key_id)
+                    if key is None or key.revoked_at is not None:
+                        raise Forbidden("the API key was revoked")
+                    checked_at = time.monotonic()
+                yield WritebackEvent.from_payload(event)

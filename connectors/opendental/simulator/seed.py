@@ -1,0 +1,76 @@
+"""The demo practice every fresh SimulatorState starts with (all names are fictional)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Definition categories (enum DefCat in Open Dental) and the names the API reports for them.
+ADJ_TYPES: Final = 1
+APPT_CONFIRMED: Final = 2
+PAYMENT_TYPES: Final = 10
+IMAGE_CATS: Final = 18
+COMMLOG_TYPES: Final = 27
+CATEGORY_NAMES: Final[dict[int, str]] = {
+    ADJ_TYPES: "AdjTypes",
+    APPT_CONFIRMED: "ApptConfirmed",
+    PAYMENT_TYPES: "PaymentTypes",
+    IMAGE_CATS: "ImageCats",
+    COMMLOG_TYPES: "CommLogTypes",
+}
+
+# The payment type Open Dental's 19.4.1 conversion creates and points pref ApiPaymentType at.
+API_PAYMENT_TYPE_NAME: Final = "From API"
+
+# (category, ItemName, ItemValue, hidden)
+DEFINITIONS: Final[list[tuple[int, str, str, bool]]] = [
+    (PAYMENT_TYPES, "Check", "", False),
+    (PAYMENT_TYPES, "Cash", "", False),
+    (PAYMENT_TYPES, "Credit Card", "", False),
+    (PAYMENT_TYPES, "Care Credit", "", False),
+    (PAYMENT_TYPES, API_PAYMENT_TYPE_NAME, "", False),
+    (PAYMENT_TYPES, "Old Card Terminal", "", True),
+    (ADJ_TYPES, "Professional Discount", "-", False),
+    (ADJ_TYPES, "Bad Debt Writeoff", "-", False),
+    (ADJ_TYPES, "Processing Fee Credit", "-", False),
+    (ADJ_TYPES, "Finance Charge", "+", False),
+    (ADJ_TYPES, "Billing Charge", "+", False),
+    (ADJ_TYPES, "Sales Tax", "+", False),
+    (ADJ_TYPES, "Old Courtesy Discount", "-", True),
+    (COMMLOG_TYPES, "Appointment Related", "APPT", False),
+    (COMMLOG_TYPES, "Financial", "FIN", False),
+    (COMMLOG_TYPES, "Recall", "RECALL", False),
+    (COMMLOG_TYPES, "Misc", "MISC", False),
+    (COMMLOG_TYPES, "Text", "TEXT", False),
+    (IMAGE_CATS, "Documents", "", False),
+    (IMAGE_CATS, "Radiographs", "XT", False),
+    (IMAGE_CATS, "Patient Pictures", "P", False),
+    (IMAGE_CATS, "Photos", "M", False),
+    (IMAGE_CATS, "Statements", "S", False),
+    (IMAGE_CATS, "Claim Attachments", "C", False),
+    (APPT_CONFIRMED, "Not Called", "", False),
+    (APPT_CONFIRMED, "Unconfirmed", "", False),
+    (APPT_CONFIRMED, "Appointment Confirmed", "", False),
+    (APPT_CONFIRMED, "Left Msg", "", False),
+    (APPT_CONFIRMED, "Arrived", "", False),
+    (APPT_CONFIRMED, "Ready to go back", "", False),
+    (APPT_CONFIRMED, "In Treatment Room", "", False),
+    (APPT_CONFIRMED, "Front Desk", "", False),
+    (APPT_CONFIRMED, "Texted", "", False),
+]
+
+# (Abbr, FName, LName, hidden, deleted, hygienist) -> ProvNum 1..n in this order
+PROVIDERS: Final[list[tuple[str, str, str, bool, bool, bool]]] = [
+    ("DOC1", "Jordan", "Rivera", False, False, False),
+    ("HYG1", "Sam", "Okafor", False, False, True),
+    ("DOC2", "Alex", "Morgan", True, False, False),
+    ("DOC3", "Pat", "Lindqvist", True, True, False),
+]
+
+# (LName, FName, Birthdate, PriProv) -> PatNum 1..n in this order
+PATIENTS: Final[list[tuple[str, str, str, int]]] = [
+    ("Demo", "Avery", "1984-03-12", 1),
+    ("Sample", "Blake", "1991-07-30", 1),
+    ("Testcase", "Casey", "2012-11-02", 2),
+    ("Example", "Drew", "1958-01-19", 1),
+    ("Placeholder", "Emery", "1976-09-05", 2),
+]

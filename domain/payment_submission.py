@@ -1,0 +1,99 @@
+"""A payment as the platform submits it, and its validation (pure)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from domain.enums import PaymentMethod, PaymentSource
+from domain.errors import FieldError, ValidationFailed
+from domain.money import MoneyError, to_cents
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
+_PATIENT_REF = re.compile(r"^[A-Za-z0-9\-]{1,64}$")
+MAX_AMOUNT_CENTS = 10_000_000_00  # ten million dollars: anything above is a typo
+
+
+@dataclass(frozen=True)
+class PaymentSubmission:
+    payment_id: str
+    location_id: str
+    patient_ref: str
+    source: PaymentSource
+    method: PaymentMethod
+    gross: Decimal
+    fee: Decimal
+    paid_on: date
+    check_number: str | None = None
+
+
+@dataclass(frozen=True)
+class ValidPayment:
+    submission: PaymentSubmission
+    gross_cents: int
+    fee_cents: int
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of the normalised content, to tell a replay from a different payment."""
+        s = self.submission
+        canonical = json.dumps(
+            {
+                "patient_ref": s.patient_ref,
+                "source": s.source.value,
+                "method": s.method.value,
+                "gross_cents": self.gross_cents,
+                "fee_cents": self.fee_cents,
+                "paid_on": s.paid_on.isoformat(),
+                "check_number": s.check_number or "",
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def validate_payment(s: PaymentSubmission, numeric_patient_ids: bool) -> ValidPayment:
+    errors: list[FieldError] = []
+    if not _ID.match(s.payment_id):
+        errors.append(
+            FieldError("paymentId", "must be 1-128 letters, digits or . _ : - characters")
+        )
+    if not _PATIENT_REF.match(s.patient_ref) or (
+        numeric_patient_ids and (not s.patient_ref.isdigit() or int(s.patient_ref) <= 0)
+    ):
+        errors.append(
+            FieldError(
+                "patientRef",
+                "must be the patient's PMS number (a positive whole number for this PMS)"
+                if numeric_patient_ids
+                else "must be the patient's PMS id",
+            )
+        )
+    gross_cents = fee_cents = 0
+    try:
+        gross_cents = to_cents(s.gross)
+        if gross_cents <= 0:
+            errors.append(FieldError("grossAmount", "must be positive"))
+        elif gross_cents > MAX_AMOUNT_CENTS:
+            errors.append(FieldError("grossAmount", "is larger than any single payment allowed"))
+    except MoneyError as exc:
+        errors.append(FieldError("grossAmount", str(exc)))
+    try:
+        fee_cents = to_cents(s.fee)
+        if fee_cents < 0:
+            errors.append(FieldError("fee", "must not be negative"))
+        elif fee_cents > gross_cents > 0:
+            errors.append(FieldError("fee", "must not be above the gross amount"))
+    except MoneyError as exc:
+        errors.append(FieldError("fee", str(exc)))
+    if gross_cents > 0 and fee_cents == gross_cents:
+        errors.append(FieldError("fee", "leaves nothing to post: the fee equals the gross amount"))
+    if s.check_number is not None and len(s.check_number) > 25:
+        errors.append(FieldError("checkNumber", "must be at most 25 characters"))
+    if errors:
+        raise ValidationFailed(errors)
+    return ValidPayment(submission=s, gross_cents=gross_cents, fee_cents=fee_cents)

@@ -1,0 +1,278 @@
+"""All SQL lives here. Every lookup of practice data is scoped by organization."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.persistence.models import (
+    ApiKey,
+    Location,
+    LocationSettings,
+    Notification,
+    Organization,
+    PmsConnection,
+    SettingsChange,
+    WritebackAttempt,
+    WritebackIntent,
+)
+
+
+class OrganizationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, organization: Organization) -> None:
+        self._session.add(organization)
+
+    async def get(self, organization_id: str) -> Organization | None:
+        return await self._session.get(Organization, organization_id)
+
+
+class LocationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, location: Location) -> None:
+        self._session.add(location)
+
+    async def get(self, organization_id: str, location_id: str) -> Location | None:
+        location = await self._session.get(Location, location_id)
+        if location is None or location.organization_id != organization_id:
+            return None
+        return location
+
+    async def list(self, organization_id: str) -> Sequence[Location]:
+        rows = await self._session.scalars(
+            select(Location)
+            .where(Location.organization_id == organization_id)
+            .order_by(Location.created_at, Location.id)
+        )
+        return rows.all()
+
+    async def get_unscoped(self, location_id: str) -> Location | None:
+        """For the worker, which acts on behalf of whichever organization owns the intent."""
+        return await self._session.get(Location, location_id)
+
+
+class ApiKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, key: ApiKey) -> None:
+        self._session.add(key)
+
+    async def by_prefix(self, prefix: str) -> ApiKey | None:
+        return await self._session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+
+    async def get(self, organization_id: str, key_id: str) -> ApiKey | None:
+        key = await self._session.get(ApiKey, key_id)
+        if key is None or key.organization_id != organization_id:
+            return None
+        return key
+
+    async def list(self, organization_id: str) -> Sequence[ApiKey]:
+        rows = await self._session.scalars(
+            select(ApiKey)
+            .where(ApiKey.organization_id == organization_id)
+            .order_by(ApiKey.created_at, ApiKey.id)
+        )
+        return rows.all()
+
+
+class ConnectionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, location_id: str) -> PmsConnection | None:
+        return await self._session.get(PmsConnection, location_id)
+
+    def add(self, connection: PmsConnection) -> None:
+        self._session.add(connection)
+
+
+class SettingsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, location_id: str, kind: str, for_update: bool = False) -> LocationSettings | None:
+        stmt = select(LocationSettings).where(
+            LocationSettings.location_id == location_id, LocationSettings.kind == kind
+        )
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self._session.scalar(stmt)
+
+    def add(self, settings: LocationSettings) -> None:
+        self._session.add(settings)
+
+    def add_change(self, change: SettingsChange) -> None:
+        self._session.add(change)
+
+    async def list_changes(self, location_id: str, kind: str) -> Sequence[SettingsChange]:
+        rows = await self._session.scalars(
+            select(SettingsChange)
+            .where(SettingsChange.location_id == location_id, SettingsChange.kind == kind)
+            .order_by(SettingsChange.version.desc())
+        )
+        return rows.all()
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    organization_id: str
+    location_ids: Sequence[str] | None = None
+    kind: str | None = None
+    statuses: Sequence[str] | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    occurred_from: date | None = None
+    occurred_to: date | None = None
+    patient_ref: str | None = None
+    source_id: str | None = None
+
+
+class IntentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, intent: WritebackIntent) -> None:
+        self._session.add(intent)
+
+    async def get(self, intent_id: str, for_update: bool = False) -> WritebackIntent | None:
+        stmt = select(WritebackIntent).where(WritebackIntent.id == intent_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self._session.scalar(stmt)
+
+    async def get_scoped(self, organization_id: str, intent_id: str) -> WritebackIntent | None:
+        intent = await self._session.get(WritebackIntent, intent_id)
+        if intent is None or intent.organization_id != organization_id:
+            return None
+        return intent
+
+    async def by_source_id(self, location_id: str, kind: str, source_id: str) -> WritebackIntent | None:
+        return await self._session.scalar(
+            select(WritebackIntent).where(
+                WritebackIntent.location_id == location_id,
+                WritebackIntent.kind == kind,
+                WritebackIntent.source_id == source_id,
+            )
+        )
+
+    async def history(
+        self, f: HistoryFilter, after: tuple[datetime, str] | None, limit: int
+    ) -> Sequence[WritebackIntent]:
+        """Newest first, keyset-paginated on (created_at, id)."""
+        stmt: Select[tuple[WritebackIntent]] = select(WritebackIntent).where(
+            WritebackIntent.organization_id == f.organization_id
+        )
+        if f.location_ids is not None:
+            stmt = stmt.where(WritebackIntent.location_id.in_(f.location_ids))
+        if f.kind:
+            stmt = stmt.where(WritebackIntent.kind == f.kind)
+        if f.statuses:
+            stmt = stmt.where(WritebackIntent.status.in_(f.statuses))
+        if f.created_from:
+            stmt = stmt.where(WritebackIntent.created_at >= f.created_from)
+        if f.created_to:
+            stmt = stmt.where(WritebackIntent.created_at < f.created_to)
+        if f.occurred_from:
+            stmt = stmt.where(WritebackIntent.occurred_on >= f.occurred_from)
+        if f.occurred_to:
+            stmt = stmt.where(WritebackIntent.occurred_on <= f.occurred_to)
+        if f.patient_ref:
+            stmt = stmt.where(WritebackIntent.patient_ref == f.patient_ref)
+        if f.source_id:
+            stmt = stmt.where(WritebackIntent.source_id == f.source_id)
+        if after is not None:
+            created_at, intent_id = after
+            stmt = stmt.where(
+                or_(
+                    WritebackIntent.created_at < created_at,
+                    and_(WritebackIntent.created_at == created_at, WritebackIntent.id < intent_id),
+                )
+            )
+        stmt = stmt.order_by(WritebackIntent.created_at.desc(), WritebackIntent.id.desc()).limit(limit)
+        return (await self._session.scalars(stmt)).all()
+
+    async def due(self, now: datetime, statuses: Sequence[str], limit: int) -> Sequence[WritebackIntent]:
+        """Intents the worker owes an attempt: due retries, and claims that expired."""
+        stmt = (
+            select(WritebackIntent)
+            .where(
+                WritebackIntent.status.in_(statuses),
+                or_(WritebackIntent.next_attempt_at.is_(None), WritebackIntent.next_attempt_at <= now),
+                or_(WritebackIntent.claim_expires_at.is_(None), WritebackIntent.claim_expires_at <= now),
+            )
+            .order_by(WritebackIntent.next_attempt_at)
+            .limit(limit)
+        )
+        return (await self._session.scalars(stmt)).all()
+
+
+class AttemptRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, attempt: WritebackAttempt) -> None:
+        self._session.add(attempt)
+
+    async def for_intents(self, intent_ids: Sequence[str]) -> Sequence[WritebackAttempt]:
+        if not intent_ids:
+            return []
+        rows = await self._session.scalars(
+            select(WritebackAttempt)
+            .where(WritebackAttempt.intent_id.in_(intent_ids))
+            .order_by(WritebackAttempt.intent_id, WritebackAttempt.number)
+        )
+        return rows.all()
+
+    async def latest(self, intent_id: str) -> WritebackAttempt | None:
+        return await self._session.scalar(
+            select(WritebackAttempt)
+            .where(WritebackAttempt.intent_id == intent_id)
+            .order_by(WritebackAttempt.number.desc())
+            .limit(1)
+        )
+
+    async def first(self, intent_id: str) -> WritebackAttempt | None:
+        return await self._session.scalar(
+            select(WritebackAttempt)
+            .where(WritebackAttempt.intent_id == intent_id)
+            .order_by(WritebackAttempt.number)
+            .limit(1)
+        )
+
+
+class NotificationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, notification: Notification) -> None:
+        self._session.add(notification)
+
+    async def get(self, organization_id: str, notification_id: str) -> Notification | None:
+        n = await self._session.get(Notification, notification_id)
+        if n is None or n.organization_id != organization_id:
+            return None
+        return n
+
+    async def list(
+        self,
+        organization_id: str,
+        location_ids: Sequence[str] | None,
+        unacknowledged_only: bool,
+        limit: int,
+    ) -> Sequence[Notification]:
+        stmt = select(Notification).where(Notification.organization_id == organization_id)
+        if location_ids is not None:
+            stmt = stmt.where(Notification.location_id.in_(location_ids))
+        if unacknowledged_only:
+            stmt = stmt.where(Notification.acknowledged_at.is_(None))
+        stmt = stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+        return (await self._session.scalars(stmt)).all()

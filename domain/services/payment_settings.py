@@ -1,0 +1,96 @@
+"""Reading and changing a location's payment writeback settings (versioned, audited)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from domain.enums import PmsSystem
+from domain.errors import PmsUnavailable, ValidationFailed
+from domain.payment_settings import (
+    PaymentSettingsChanges,
+    PaymentWritebackSettings,
+    validate_settings,
+)
+from domain.persistence.base import utcnow
+from domain.persistence.models import LocationSettings, SettingsChange
+from domain.persistence.uow import UnitOfWork
+from domain.ports import ConnectorError, ConnectorRegistry, SecretBox
+from domain.principal import Principal
+from domain.services.connections import credentials_of
+from domain.services.tenancy import require_location
+
+KIND = "payment_writeback"
+
+
+@dataclass(frozen=True)
+class VersionedSettings:
+    settings: PaymentWritebackSettings
+    version: int
+
+
+async def current_settings(uow: UnitOfWork, location_id: str, for_update: bool = False) -> VersionedSettings:
+    row = await uow.settings.get(location_id, KIND, for_update=for_update)
+    if row is None:
+        return VersionedSettings(PaymentWritebackSettings(), 0)
+    return VersionedSettings(PaymentWritebackSettings.from_dict(row.data), row.version)
+
+
+async def get_settings(uow: UnitOfWork, principal: Principal, location_id: str) -> VersionedSettings:
+    principal.require_staff()
+    await require_location(uow, principal, location_id)
+    return await current_settings(uow, location_id)
+
+
+async def update_settings(
+    uow: UnitOfWork,
+    principal: Principal,
+    secret_box: SecretBox,
+    registry: ConnectorRegistry,
+    location_id: str,
+    changes: PaymentSettingsChanges,
+) -> VersionedSettings:
+    principal.require_admin()
+    location = await require_location(uow, principal, location_id)
+    current = await current_settings(uow, location_id, for_update=True)
+    new = changes.apply_to(current.settings)
+
+    connection = await uow.connections.get(location_id)
+    capabilities = registry.capabilities(PmsSystem(connection.system)) if connection else None
+    known_pay_types: set[str] | None = None
+    if connection is not None and new.pay_types:
+        connector = registry.connector_for(credentials_of(connection, secret_box))
+        try:
+            known_pay_types = {t.id for t in await connector.list_payment_types() if not t.hidden}
+        except ConnectorError as exc:
+            raise PmsUnavailable(
+                f"could not read the PMS payment types to check the mapping: {exc.message}",
+                "Run checkConnection and try again when the PMS answers",
+            ) from exc
+    errors = validate_settings(new, capabilities, known_pay_types)
+    if errors:
+        raise ValidationFailed(errors)
+    if new == current.settings:
+        return current
+
+    version = current.version + 1
+    row = await uow.settings.get(location_id, KIND)
+    if row is None:
+        row = LocationSettings(location_id=location_id, kind=KIND, version=version, data=new.to_dict())
+        uow.settings.add(row)
+    row.version = version
+    row.data = new.to_dict()
+    row.updated_at = utcnow()
+    row.updated_by = principal.key_id
+    uow.settings.add_change(
+        SettingsChange(
+            organization_id=location.organization_id,
+            location_id=location_id,
+            kind=KIND,
+            version=version,
+            actor_key_id=principal.key_id,
+            before=current.settings.to_dict() if current.version else None,
+            after=new.to_dict(),
+        )
+    )
+    await uow.flush()
+    return VersionedSettings(new, version)

@@ -1,0 +1,274 @@
+"""The worker's side of a writeback: claim, reconcile, post, record.
+
+Three short transactions around the PMS call, so no database transaction is held open
+while a practice's server is slow, and an attempt row exists before anything is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from domain.enums import AttemptOutcome, WritebackStatus
+from domain.money import from_cents
+from domain.persistence.base import utcnow
+from domain.persistence.models import WritebackAttempt, WritebackIntent
+from domain.persistence.uow import UnitOfWork
+from domain.ports import (
+    ConnectorError,
+    ConnectorRegistry,
+    OutcomeUnknownError,
+    PaymentPosting,
+    PermanentError,
+    PmsConnector,
+    PmsCredentials,
+    PostedRecord,
+    SecretBox,
+    Throttled,
+    TransientError,
+)
+from domain.retry_policy import RetryPolicy
+from domain.services.connections import credentials_of
+from domain.services.notifications import raise_writeback_failed
+from domain.services.writebacks import publish_status
+from domain.writeback_state import DUE_STATUSES, check_transition
+
+log = logging.getLogger(__name__)
+
+# Attempts that may have reached the PMS: their marker must be looked up before a re-post.
+_MAY_HAVE_APPLIED = {AttemptOutcome.OUTCOME_UNKNOWN.value, None}
+# Attempts that spend the retry budget (throttling waits do not).
+_COUNTED = {AttemptOutcome.OUTCOME_UNKNOWN.value, AttemptOutcome.TRANSIENT_ERROR.value}
+
+
+@dataclass(frozen=True)
+class PostingDeps:
+    secret_box: SecretBox
+    registry: ConnectorRegistry
+    retry_policy: RetryPolicy
+    claim_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class PostingOutcome:
+    """What the job should do next: nothing, or run again after `defer_seconds`."""
+
+    status: WritebackStatus | None
+    defer_seconds: float | None = None
+
+
+@dataclass(frozen=True)
+class _Claim:
+    intent_id: str
+    attempt_id: str
+    attempt_number: int
+    credentials: PmsCredentials | None
+    reconcile_first: bool
+    lookup_since: date
+    patient_ref: str
+    marker: str
+    posting: PaymentPosting
+
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+async def post_writeback(new_uow: UowFactory, deps: PostingDeps, intent_id: str) -> PostingOutcome:
+    claimed = await _claim(new_uow, deps, intent_id)
+    if isinstance(claimed, PostingOutcome):
+        return claimed
+    outcome, record, error = await _call_pms(deps, claimed)
+    return await _record(new_uow, deps, claimed, outcome, record, error)
+
+
+async def _claim(new_uow: UowFactory, deps: PostingDeps, intent_id: str) -> _Claim | PostingOutcome:
+    async with new_uow() as uow:
+        intent = await uow.intents.get(intent_id, for_update=True)
+        if intent is None:
+            return PostingOutcome(None)
+        status = WritebackStatus(intent.status)
+        now = utcnow()
+        if status not in DUE_STATUSES:
+            return PostingOutcome(status)
+        if status is WritebackStatus.POSTING and intent.claim_expires_at and intent.claim_expires_at > now:
+            # Another worker holds it; look again once its claim could have expired.
+            return PostingOutcome(status, (intent.claim_expires_at - now).total_seconds() + 1)
+        if intent.next_attempt_at and intent.next_attempt_at > now:
+            return PostingOutcome(status, (intent.next_attempt_at - now).total_seconds())
+
+        attempts = list(await uow.attempts.for_intents([intent.id]))
+        for earlier in attempts:
+            if earlier.outcome is None:
+                earlier.outcome = AttemptOutcome.OUTCOME_UNKNOWN.value
+                earlier.error = "the worker stopped before recording the outcome"
+                earlier.finished_at = now
+        reconcile_first = any(a.outcome in _MAY_HAVE_APPLIED for a in attempts)
+
+        check_transition(status, WritebackStatus.POSTING)
+        number = intent.attempt_count + 1
+        attempt = WritebackAttempt(intent_id=intent.id, number=number, started_at=now)
+        uow.attempts.add(attempt)
+        intent.attempt_count = number
+        intent.status = WritebackStatus.POSTING.value
+        intent.claim_expires_at = now + timedelta(seconds=deps.claim_seconds)
+        intent.updated_at = now
+        connection = await uow.connections.get(intent.location_id)
+        credentials = credentials_of(connection, deps.secret_box) if connection else None
+        first_started = min((a.started_at for a in attempts), default=now)
+        await uow.flush()
+        publish_status(uow, intent)
+        claim = _Claim(
+            intent_id=intent.id,
+            attempt_id=attempt.id,
+            attempt_number=number,
+            credentials=credentials,
+            reconcile_first=reconcile_first,
+            # The PMS stamps entry dates in the office's local day; a day of slack covers
+            # any time zone without missing the earlier posting.
+            lookup_since=first_started.date() - timedelta(days=1),
+            patient_ref=intent.patient_ref,
+            marker=intent.marker,
+            posting=_payment_posting(intent),
+        )
+        await uow.commit()
+        return claim
+
+
+def _payment_posting(intent: WritebackIntent) -> PaymentPosting:
+    p = intent.payload
+    return PaymentPosting(
+        patient_ref=intent.patient_ref,
+        amount=from_cents(int(p["amount_cents"])),
+        pay_date=intent.occurred_on,
+        note=str(p["note"]),
+        marker=intent.marker,
+        pay_type=p.get("pay_type"),
+        check_number=p.get("check_number"),
+    )
+
+
+async def _call_pms(
+    deps: PostingDeps, claim: _Claim
+) -> tuple[AttemptOutcome, PostedRecord | None, ConnectorError | None]:
+    if claim.credentials is None:
+        return AttemptOutcome.PERMANENT_ERROR, None, PermanentError(
+            "the location has no PMS connection", "An admin must set the PMS connection, then retry"
+        )
+    connector: PmsConnector = deps.registry.connector_for(claim.credentials)
+    try:
+        if claim.reconcile_first:
+            found = await connector.find_payment(claim.patient_ref, claim.marker, claim.lookup_since)
+            if found is not None:
+                return AttemptOutcome.FOUND_EXISTING, found, None
+        record = await connector.post_payment(claim.posting)
+        return AttemptOutcome.SUCCEEDED, record, None
+    except Throttled as exc:
+        return AttemptOutcome.THROTTLED, None, exc
+    except TransientError as exc:
+        return AttemptOutcome.TRANSIENT_ERROR, None, exc
+    except PermanentError as exc:
+        return AttemptOutcome.PERMANENT_ERROR, None, exc
+    except OutcomeUnknownError as exc:
+        return AttemptOutcome.OUTCOME_UNKNOWN, None, exc
+    except ConnectorError as exc:
+        return AttemptOutcome.OUTCOME_UNKNOWN, None, exc
+
+
+async def _record(
+    new_uow: UowFactory,
+    deps: PostingDeps,
+    claim: _Claim,
+    outcome: AttemptOutcome,
+    record: PostedRecord | None,
+    error: ConnectorError | None,
+) -> PostingOutcome:
+    async with new_uow() as uow:
+        intent = await uow.intents.get(claim.intent_id, for_update=True)
+        assert intent is not None
+        attempts = list(await uow.attempts.for_intents([intent.id]))
+        attempt = next(a for a in attempts if a.id == claim.attempt_id)
+        now = utcnow()
+        attempt.outcome = outcome.value
+        attempt.finished_at = now
+        attempt.error = error.message if error else None
+        attempt.pms_record_id = record.record_id if record else None
+        if intent.attempt_count != claim.attempt_number or intent.status != WritebackStatus.POSTING.value:
+            # Our claim expired and another worker took over; it reconciles by marker, so
+            # only our attempt row is recorded here.
+            await uow.commit()
+            return PostingOutcome(None)
+
+        intent.claim_expires_at = None
+        intent.updated_at = now
+        defer: float | None = None
+        if outcome in (AttemptOutcome.SUCCEEDED, AttemptOutcome.FOUND_EXISTING):
+            assert record is not None
+            _finish(intent, WritebackStatus.SUCCEEDED, now)
+            intent.pms_record_id = record.record_id
+        elif outcome is AttemptOutcome.PERMANENT_ERROR:
+            assert isinstance(error, PermanentError)
+            _fail(uow, intent, now, error.message, error.hint)
+        else:
+            counted = sum(
+                1 for a in attempts if a.number > intent.budget_start_attempt and a.outcome in _COUNTED
+            )
+            if deps.retry_policy.exhausted(counted):
+                _fail(uow, intent, now, *_exhausted_reason(outcome, intent, error))
+            else:
+                retry_after = error.retry_after if isinstance(error, TransientError) else None
+                defer = deps.retry_policy.delay(max(counted, 1), retry_after)
+                new_status = (
+                    WritebackStatus.UNKNOWN
+                    if outcome is AttemptOutcome.OUTCOME_UNKNOWN
+                    else WritebackStatus.RETRYING
+                )
+                check_transition(WritebackStatus.POSTING, new_status)
+                intent.status = new_status.value
+                intent.next_attempt_at = now + timedelta(seconds=defer)
+        await uow.flush()
+        publish_status(uow, intent)
+        await uow.commit()
+        log.info(
+            "writeback attempt recorded",
+            extra={"intent_id": intent.id, "attempt": claim.attempt_number, "outcome": outcome.value},
+        )
+        return PostingOutcome(WritebackStatus(intent.status), defer)
+
+
+def _finish(intent: WritebackIntent, status: WritebackStatus, now: datetime) -> None:
+    check_transition(WritebackStatus(intent.status), status)
+    intent.status = status.value
+    intent.next_attempt_at = None
+    intent.completed_at = now
+    intent.failure_reason = None
+    intent.failure_hint = None
+
+
+def _fail(uow: UnitOfWork, intent: WritebackIntent, now: datetime, reason: str, hint: str) -> None:
+    _finish(intent, WritebackStatus.FAILED, now)
+    intent.failure_reason = reason
+    intent.failure_hint = hint
+    raise_writeback_failed(uow, intent)
+
+
+def _exhausted_reason(
+    outcome: AttemptOutcome, intent: WritebackIntent, error: ConnectorError | None
+) -> tuple[str, str]:
+    last = error.message if error else "no answer"
+    if outcome is AttemptOutcome.OUTCOME_UNKNOWN:
+        return (
+            f"the PMS did not confirm the write after several tries (last: {last})",
+            f"Look in the PMS for a payment whose note contains [WB:{intent.marker}] before "
+            "retrying; a retry looks for it first and never posts twice",
+        )
+    return (
+        f"the PMS could not be reached after several tries (last: {last})",
+        "Check that the PMS and its API service are running, then retry",
+    )
+
+
+def amount_of(intent: WritebackIntent) -> Decimal:
+    return from_cents(int(intent.payload["amount_cents"]))

@@ -1,0 +1,207 @@
+"""Submitting work, retrying failures, and reading writeback history."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+
+from domain.enums import PmsSystem, WritebackKind, WritebackStatus
+from domain.errors import (
+    ConnectionNotConfigured,
+    FieldError,
+    IdempotencyConflict,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
+from domain.events import writeback_channel, writeback_event
+from domain.payment_note import marker_for, payment_note
+from domain.payment_settings import decide_payment
+from domain.payment_submission import PaymentSubmission, ValidPayment, validate_payment
+from domain.persistence.base import new_id, utcnow
+from domain.persistence.models import WritebackAttempt, WritebackIntent
+from domain.persistence.repositories import HistoryFilter
+from domain.persistence.uow import UnitOfWork
+from domain.ports import ConnectorRegistry
+from domain.principal import Principal
+from domain.services.payment_settings import current_settings
+from domain.services.tenancy import require_location
+from domain.writeback_state import check_transition
+
+
+def publish_status(uow: UnitOfWork, intent: WritebackIntent) -> None:
+    uow.publish_after_commit(
+        writeback_channel(intent.location_id),
+        writeback_event(
+            organization_id=intent.organization_id,
+            location_id=intent.location_id,
+            intent_id=intent.id,
+            kind=intent.kind,
+            source_id=intent.source_id,
+            status=intent.status,
+            reason=intent.failure_reason,
+            hint=intent.failure_hint,
+            pms_record_id=intent.pms_record_id,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Submitted:
+    intent: WritebackIntent
+    # True when the same payment id had been submitted before with the same content.
+    replayed: bool
+
+
+async def _replay(uow: UnitOfWork, location_id: str, valid: ValidPayment) -> Submitted | None:
+    existing = await uow.intents.by_source_id(location_id, WritebackKind.PAYMENT, valid.submission.payment_id)
+    if existing is None:
+        return None
+    if existing.fingerprint != valid.fingerprint:
+        raise IdempotencyConflict(
+            "this paymentId was already submitted for the location with different content"
+        )
+    return Submitted(existing, replayed=True)
+
+
+async def submit_payment(
+    uow: UnitOfWork, principal: Principal, registry: ConnectorRegistry, submission: PaymentSubmission
+) -> Submitted:
+    principal.require_staff()
+    location = await require_location(uow, principal, submission.location_id)
+    connection = await uow.connections.get(location.id)
+    capabilities = registry.capabilities(PmsSystem(connection.system)) if connection else None
+    valid = validate_payment(submission, numeric_patient_ids=bool(capabilities and capabilities.numeric_patient_ids))
+    replay = await _replay(uow, location.id, valid)
+    if replay is not None:
+        return replay
+
+    versioned = await current_settings(uow, location.id)
+    decision = decide_payment(
+        versioned.settings,
+        versioned.version,
+        submission.source,
+        submission.method,
+        valid.gross_cents,
+        valid.fee_cents,
+    )
+    needs_posting = decision.status in (WritebackStatus.QUEUED, WritebackStatus.SCHEDULED)
+    if needs_posting and connection is None:
+        raise ConnectionNotConfigured(
+            "the location has no PMS connection, so the payment could not be written back; "
+            "an admin must set the connection first"
+        )
+    if needs_posting and decision.amount_cents <= 0:
+        raise ValidationFailed([FieldError("fee", "leaves no amount to post on a net basis")])
+
+    intent_id = new_id()
+    marker = marker_for(intent_id)
+    now = utcnow()
+    intent = WritebackIntent(
+        id=intent_id,
+        organization_id=location.organization_id,
+        location_id=location.id,
+        kind=WritebackKind.PAYMENT.value,
+        source_id=submission.payment_id,
+        fingerprint=valid.fingerprint,
+        status=decision.status.value,
+        patient_ref=submission.patient_ref,
+        occurred_on=submission.paid_on,
+        payload={
+            "source": submission.source.value,
+            "method": submission.method.value,
+            "gross_cents": valid.gross_cents,
+            "fee_cents": valid.fee_cents,
+            "amount_cents": decision.amount_cents,
+            "pay_type": decision.pay_type,
+            "check_number": submission.check_number,
+            "note": payment_note(marker, submission.source, submission.method, valid.gross_cents, valid.fee_cents),
+        },
+        settings_version=decision.settings_version,
+        settings_snapshot=decision.snapshot(),
+        marker=marker,
+        attempt_count=0,
+        budget_start_attempt=0,
+        next_attempt_at=now if decision.status is WritebackStatus.QUEUED else None,
+        created_at=now,
+        updated_at=now,
+        completed_at=now if decision.status is WritebackStatus.SKIPPED else None,
+    )
+    uow.intents.add(intent)
+    try:
+        await uow.flush()
+    except IntegrityError:
+        # A concurrent request with the same payment id won the insert. This unit of work
+        # holds nothing else, so roll back and answer as a replay of the winner.
+        await uow.session.rollback()
+        replay = await _replay(uow, location.id, valid)
+        if replay is None:
+            raise
+        return replay
+    if decision.status is WritebackStatus.QUEUED:
+        uow.enqueue_posting_after_commit(intent.kind, intent.id)
+    publish_status(uow, intent)
+    return Submitted(intent, replayed=False)
+
+
+async def retry_writeback(uow: UnitOfWork, principal: Principal, intent_id: str) -> WritebackIntent:
+    """Staff push a failed item again. Reconciliation by marker still runs before any re-post."""
+    principal.require_staff()
+    intent = await uow.intents.get(intent_id, for_update=True)
+    if intent is None or intent.organization_id != principal.organization_id or not principal.may_see_location(
+        intent.location_id
+    ):
+        raise NotFound("no such writeback")
+    current = WritebackStatus(intent.status)
+    if current is not WritebackStatus.FAILED:
+        raise InvalidTransition(f"only failed writebacks can be retried; this one is {current.value}")
+    check_transition(current, WritebackStatus.QUEUED)
+    now = utcnow()
+    intent.status = WritebackStatus.QUEUED.value
+    intent.budget_start_attempt = intent.attempt_count
+    intent.next_attempt_at = now
+    intent.completed_at = None
+    intent.failure_reason = None
+    intent.failure_hint = None
+    intent.updated_at = now
+    await uow.flush()
+    uow.enqueue_posting_after_commit(intent.kind, intent.id)
+    publish_status(uow, intent)
+    return intent
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    items: Sequence[WritebackIntent]
+    attempts: dict[str, list[WritebackAttempt]]
+    has_next: bool
+
+
+async def history(
+    uow: UnitOfWork,
+    principal: Principal,
+    f: HistoryFilter,
+    after: tuple[datetime, str] | None,
+    first: int,
+) -> HistoryPage:
+    if f.location_ids is not None:
+        for location_id in f.location_ids:
+            await require_location(uow, principal, location_id)
+    elif principal.location_ids is not None:
+        f = HistoryFilter(**{**f.__dict__, "location_ids": sorted(principal.location_ids)})
+    rows = await uow.intents.history(f, after, first + 1)
+    items = rows[:first]
+    attempts: dict[str, list[WritebackAttempt]] = {i.id: [] for i in items}
+    for attempt in await uow.attempts.for_intents([i.id for i in items]):
+        attempts[attempt.intent_id].append(attempt)
+    return HistoryPage(items=items, attempts=attempts, has_next=len(rows) > first)
+
+
+async def get_writeback(uow: UnitOfWork, principal: Principal, intent_id: str) -> tuple[WritebackIntent, list[WritebackAttempt]]:
+    intent = await uow.intents.get_scoped(principal.organization_id, intent_id)
+    if intent is None or not principal.may_see_location(intent.location_id):
+        raise NotFound("no such writeback")
+    return intent, list(await uow.attempts.for_intents([intent.id]))

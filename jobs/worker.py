@@ -1,0 +1,60 @@
+"""arq worker: instant posting plus the sweeper."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from arq import cron
+from arq.connections import create_pool
+from arq.worker import Worker, func
+
+from app.bootstrap import Container, job_deserializer, job_serializer, redis_settings
+from jobs.context import CONTAINER
+from jobs.names import POST_WRITEBACK, SWEEP_DUE_WRITEBACKS
+from jobs.posting import post_writeback_job
+from jobs.sweeper import sweep_due_writebacks
+
+SWEEP_SECONDS = {0, 10, 20, 30, 40, 50}
+
+
+async def build_worker(
+    container: Container, *, burst: bool = False, handle_signals: bool = True
+) -> Worker:
+    """A worker with its own Redis pool: arq closes the pool it was given on shutdown."""
+    s = container.settings
+    pool = await create_pool(
+        redis_settings(container.redis_url), job_serializer=job_serializer, job_deserializer=job_deserializer
+    )
+    return Worker(
+        functions=[
+            func(
+                post_writeback_job,
+                name=POST_WRITEBACK,
+                timeout=s.job_timeout_seconds,
+                # Our own retry policy decides when to give up; arq's count must not.
+                max_tries=1000,
+                # No result key: it would block re-enqueueing the same job id.
+                keep_result=0,
+            )
+        ],
+        cron_jobs=[
+            cron(
+                sweep_due_writebacks,
+                name=SWEEP_DUE_WRITEBACKS,
+                second=SWEEP_SECONDS,
+                unique=True,
+                run_at_startup=True,
+                timeout=60,
+            )
+        ],
+        redis_pool=pool,
+        ctx={CONTAINER: container},
+        burst=burst,
+        poll_delay=s.worker_poll_delay_seconds,
+        max_jobs=s.worker_max_jobs,
+        handle_signals=handle_signals,
+        job_serializer=job_serializer,
+        job_deserializer=job_deserializer,
+        keep_result=0,
+        timezone=UTC,
+    )
