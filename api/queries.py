@@ -3,7 +3,7 @@ from __future__ import annotations
 import strawberry
 
 from api.context import Info
-from api.types.payment_settings import PaymentWritebackSettings
+from api.types.payment_settings import PaymentWritebackSettings, SettingsChange
 from api.types.tenancy import ApiKey, Location, Me, PmsConnection, PmsOption
 from api.types.writeback import (
     Notification,
@@ -65,6 +65,15 @@ class Query:
         async with info.context.container.uow() as uow:
             versioned = await payment_settings.get_settings(uow, p, location_id)
         return PaymentWritebackSettings.from_model(location_id, versioned)
+
+    @strawberry.field(description="Audit of the location's payment settings, newest first")
+    async def payment_writeback_settings_changes(
+        self, info: Info, location_id: strawberry.ID
+    ) -> list[SettingsChange]:
+        p = info.context.require_principal()
+        async with info.context.container.uow() as uow:
+            rows = await payment_settings.settings_changes(uow, p, location_id)
+        return [SettingsChange.from_model(r) for r in rows]
 
     @strawberry.field(description="The PMS's own payment types, to choose mappings from")
     async def pms_payment_types(self, info: Info, location_id: strawberry.ID) -> list[PmsOption]:

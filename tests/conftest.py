@@ -1,3 +1,7 @@
 pytest_plugins = [
+    "tests.fixtures.databases",
+    "tests.fixtures.redis",
     "tests.fixtures.simulator",
+    "tests.fixtures.stack",
+    "tests.fixtures.practice",
 ]

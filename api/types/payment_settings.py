@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
+from strawberry.scalars import JSON
 
 from domain import enums
 from domain.payment_settings import PayTypeMapping as PayTypeMappingModel
 from domain.payment_settings import SourceRule as SourceRuleModel
+from domain.persistence.models import SettingsChange as SettingsChangeModel
 from domain.services.payment_settings import VersionedSettings
 
 
@@ -81,3 +85,22 @@ class PaymentWritebackSettingsInput:
     daily_time: str | None = None
     amount_basis: enums.AmountBasis | None = None
     pay_types: list[PayTypeMappingInput] | None = None
+
+
+@strawberry.type
+class SettingsChange:
+    version: int
+    changed_at: datetime
+    changed_by_key_id: strawberry.ID | None
+    before: JSON | None
+    after: JSON
+
+    @classmethod
+    def from_model(cls, m: SettingsChangeModel) -> SettingsChange:
+        return cls(
+            version=m.version,
+            changed_at=m.changed_at,
+            changed_by_key_id=strawberry.ID(m.actor_key_id) if m.actor_key_id else None,
+            before=m.before,
+            after=m.after,
+        )

@@ -58,12 +58,11 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        try:
-            await self.session.rollback()
-        finally:
-            await self.session.close()
-            self._pending_jobs.clear()
-            self._pending_events.clear()
+        # close() rolls back whatever was not committed and detaches the objects with the
+        # state they had; rollback() would expire them and break reads after the unit.
+        await self.session.close()
+        self._pending_jobs.clear()
+        self._pending_events.clear()
 
     def enqueue_posting_after_commit(self, kind: str, intent_id: str, defer_seconds: float = 0.0) -> None:
         self._pending_jobs.append((kind, intent_id, defer_seconds))

@@ -94,3 +94,9 @@ async def update_settings(
     )
     await uow.flush()
     return VersionedSettings(new, version)
+
+
+async def settings_changes(uow: UnitOfWork, principal: Principal, location_id: str) -> list[SettingsChange]:
+    principal.require_staff()
+    await require_location(uow, principal, location_id)
+    return list(await uow.settings.list_changes(location_id, KIND))

@@ -72,14 +72,15 @@ async def submit_payment(
 ) -> Submitted:
     principal.require_staff()
     location = await require_location(uow, principal, submission.location_id)
-    connection = await uow.connections.get(location.id)
+    location_id, organization_id = location.id, location.organization_id
+    connection = await uow.connections.get(location_id)
     capabilities = registry.capabilities(PmsSystem(connection.system)) if connection else None
     valid = validate_payment(submission, numeric_patient_ids=bool(capabilities and capabilities.numeric_patient_ids))
-    replay = await _replay(uow, location.id, valid)
+    replay = await _replay(uow, location_id, valid)
     if replay is not None:
         return replay
 
-    versioned = await current_settings(uow, location.id)
+    versioned = await current_settings(uow, location_id)
     decision = decide_payment(
         versioned.settings,
         versioned.version,
@@ -102,8 +103,8 @@ async def submit_payment(
     now = utcnow()
     intent = WritebackIntent(
         id=intent_id,
-        organization_id=location.organization_id,
-        location_id=location.id,
+        organization_id=organization_id,
+        location_id=location_id,
         kind=WritebackKind.PAYMENT.value,
         source_id=submission.payment_id,
         fingerprint=valid.fingerprint,
@@ -137,7 +138,7 @@ async def submit_payment(
         # A concurrent request with the same payment id won the insert. This unit of work
         # holds nothing else, so roll back and answer as a replay of the winner.
         await uow.session.rollback()
-        replay = await _replay(uow, location.id, valid)
+        replay = await _replay(uow, location_id, valid)
         if replay is None:
             raise
         return replay

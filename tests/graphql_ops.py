@@ -1,0 +1,130 @@
+"""GraphQL documents shared by the tests, written as a dashboard would send them."""
+
+CREATE_LOCATION = """
+mutation($name: String!, $tz: String!) {
+  createLocation(name: $name, timeZone: $tz) {
+    __typename
+    ... on CreateLocationSuccess { location { id name timeZone } }
+    ... on UserError { message }
+    ... on ValidationError { fields { field message } }
+  }
+}"""
+
+CREATE_API_KEY = """
+mutation($name: String!, $role: Role!, $locationIds: [ID!]) {
+  createApiKey(name: $name, role: $role, locationIds: $locationIds) {
+    __typename
+    ... on CreateApiKeySuccess { secret apiKey { id role locationIds } }
+    ... on UserError { message }
+  }
+}"""
+
+REVOKE_API_KEY = """
+mutation($id: ID!) {
+  revokeApiKey(id: $id) {
+    __typename
+    ... on RevokeApiKeySuccess { apiKey { id revokedAt } }
+    ... on UserError { message }
+  }
+}"""
+
+SET_PMS_CONNECTION = """
+mutation($input: PmsConnectionInput!) {
+  setPmsConnection(input: $input) {
+    __typename
+    ... on SetPmsConnectionSuccess { connection { system baseUrl writeIntervalSeconds } }
+    ... on UserError { message }
+    ... on ValidationError { fields { field message } }
+  }
+}"""
+
+CHECK_CONNECTION = """
+mutation($locationId: ID!) {
+  checkConnection(locationId: $locationId) {
+    __typename
+    ... on CheckConnectionSuccess { ok checks { name ok message hint } }
+    ... on UserError { message }
+  }
+}"""
+
+PAYMENT_TYPES = """
+query($locationId: ID!) { pmsPaymentTypes(locationId: $locationId) { id name } }"""
+
+SETTINGS_FIELDS = """
+  locationId version timing dailyTime amountBasis
+  sources { source enabled mode }
+  payTypes { payType source method }
+"""
+
+GET_SETTINGS = f"""
+query($locationId: ID!) {{ paymentWritebackSettings(locationId: $locationId) {{ {SETTINGS_FIELDS} }} }}"""
+
+UPDATE_SETTINGS = f"""
+mutation($input: PaymentWritebackSettingsInput!) {{
+  updatePaymentWritebackSettings(input: $input) {{
+    __typename
+    ... on UpdatePaymentWritebackSettingsSuccess {{ settings {{ {SETTINGS_FIELDS} }} }}
+    ... on UserError {{ message }}
+    ... on ValidationError {{ fields {{ field message }} }}
+  }}
+}}"""
+
+WRITEBACK_FIELDS = """
+  id kind locationId sourceId status patientRef occurredOn pmsRecordId
+  failureReason failureHint marker settingsVersion settingsSnapshot
+  payment { source method grossAmount fee netAmount postedAmount payType checkNumber }
+  attempts { number outcome error pmsRecordId startedAt finishedAt }
+"""
+
+SUBMIT_PAYMENT = f"""
+mutation($input: SubmitPaymentInput!) {{
+  submitPayment(input: $input) {{
+    __typename
+    ... on SubmitPaymentSuccess {{ replayed writeback {{ {WRITEBACK_FIELDS} }} }}
+    ... on UserError {{ message }}
+    ... on ValidationError {{ fields {{ field message }} }}
+  }}
+}}"""
+
+RETRY_WRITEBACK = f"""
+mutation($id: ID!) {{
+  retryWriteback(id: $id) {{
+    __typename
+    ... on RetryWritebackSuccess {{ writeback {{ {WRITEBACK_FIELDS} }} }}
+    ... on UserError {{ message }}
+  }}
+}}"""
+
+GET_WRITEBACK = f"""
+query($id: ID!) {{ writeback(id: $id) {{ {WRITEBACK_FIELDS} }} }}"""
+
+WRITEBACKS = f"""
+query($filter: WritebackFilter, $first: Int!, $after: String) {{
+  writebacks(filter: $filter, first: $first, after: $after) {{
+    edges {{ cursor node {{ {WRITEBACK_FIELDS} }} }}
+    pageInfo {{ hasNextPage endCursor }}
+  }}
+}}"""
+
+NOTIFICATIONS = """
+query($locationId: ID, $unacknowledgedOnly: Boolean!) {
+  notifications(locationId: $locationId, unacknowledgedOnly: $unacknowledgedOnly) {
+    id locationId writebackId category message hint createdAt acknowledgedAt
+  }
+}"""
+
+ACKNOWLEDGE_NOTIFICATION = """
+mutation($id: ID!) {
+  acknowledgeNotification(id: $id) {
+    __typename
+    ... on AcknowledgeNotificationSuccess { notification { id acknowledgedAt } }
+    ... on UserError { message }
+  }
+}"""
+
+WRITEBACK_EVENTS = """
+subscription($locationId: ID!) {
+  writebackEvents(locationId: $locationId) {
+    writebackId locationId kind sourceId status reason hint pmsRecordId at
+  }
+}"""
