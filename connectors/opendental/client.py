@@ -12,7 +12,7 @@ import asyncio
 import json
 import math
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
@@ -50,6 +50,7 @@ HINT_URL: Final = "Check the Open Dental API URL in the connection settings."
 
 _FIELD_RE: Final = re.compile(r"\b(" + "|".join(map(re.escape, FIELD_HINTS)) + r")\b", re.I)
 _CANONICAL_FIELDS: Final = {name.lower(): name for name in FIELD_HINTS}
+_FIELD_WORDS: Final = {"patient": "PatNum", "payment type": "PayType", "provider": "ProvNum"}
 # Quoted parts of an error text may echo submitted values (names, notes): drop them.
 _QUOTED_RE: Final = re.compile(r"(['\"`]).*?\1")
 
@@ -102,24 +103,25 @@ class OpenDentalClient:
 
     async def get_one(self, path: str, *, action: str, hint: str) -> dict[str, Any] | None:
         """One object, or None when Open Dental answers 404."""
-        response = await self._request("GET", path, action=action, hint=hint, missing_ok=True)
-        if response is None:
+        response = await self._send("GET", path, action=action)
+        if response.status_code == 404:
             return None
-        return _object(self._json(response, write=False, action=action), action)
+        self._check(response, action=action, hint=hint)
+        return _object(self._json(response, action=action), action)
 
     async def get_page(
         self, path: str, params: Mapping[str, str | int], *, action: str, hint: str
     ) -> list[dict[str, Any]]:
-        response = await self._request("GET", path, params=params, action=action, hint=hint)
-        assert response is not None
-        rows = self._json(response, write=False, action=action)
+        response = await self._send("GET", path, params=params, action=action)
+        self._check(response, action=action, hint=hint)
+        rows = self._json(response, action=action)
         if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
             raise TransientError(f"Open Dental sent an unexpected answer while {action}.")
         return rows
 
     async def pages(
         self, path: str, params: Mapping[str, str | int], *, action: str, hint: str
-    ) -> AsyncIterator[list[dict[str, Any]]]:
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
         """Pages of a list, following Limit/Offset until a short page."""
         offset = 0
         for _ in range(MAX_PAGES):
@@ -141,22 +143,20 @@ class OpenDentalClient:
     async def post(
         self, path: str, body: Mapping[str, Any], *, action: str, hint: str
     ) -> dict[str, Any]:
-        response = await self._request("POST", path, body=body, action=action, hint=hint)
-        assert response is not None
-        return _object(self._json(response, write=True, action=action), action, write=True)
+        response = await self._send("POST", path, body=body, action=action)
+        self._check(response, action=action, hint=hint)
+        return _object(self._json(response, action=action), action, write=True)
 
-    async def _request(
+    async def _send(
         self,
         method: str,
         path: str,
         *,
         action: str,
-        hint: str,
         params: Mapping[str, str | int] | None = None,
         body: Mapping[str, Any] | None = None,
-        missing_ok: bool = False,
-    ) -> httpx.Response | None:
-        write = method not in ("GET", "HEAD")
+    ) -> httpx.Response:
+        """Reserve a slot, send, and map transport failures by what may have reached Open Dental."""
         content = encode_json(body) if body is not None else None
         # The limiter is shared by every worker; it raises Throttled itself when the slot
         # is too far away, before anything is sent.
@@ -167,7 +167,7 @@ class OpenDentalClient:
         )
         await asyncio.sleep(wait)
         try:
-            response = await self._http.request(
+            return await self._http.request(
                 method,
                 f"{self._base_url}/{path.lstrip('/')}",
                 params=dict(params) if params else None,
@@ -182,28 +182,33 @@ class OpenDentalClient:
         except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
             raise PermanentError("The Open Dental API URL is not valid.", HINT_URL) from exc
         except httpx.TransportError as exc:
-            if write:
+            # Read/write timeouts and dropped connections: the request may have arrived.
+            if _is_write(method):
                 raise OutcomeUnknownError(
                     f"Open Dental did not answer while {action}; it may have been applied."
                 ) from exc
             raise TransientError(f"Open Dental did not answer while {action}.") from exc
-        if missing_ok and response.status_code == 404:
-            return None
-        if response.is_success:
-            return response
-        raise error_for_response(response, write=write, action=action, hint=hint)
 
-    def _json(self, response: httpx.Response, *, write: bool, action: str) -> Any:
+    def _check(self, response: httpx.Response, *, action: str, hint: str) -> None:
+        if not response.is_success:
+            write = _is_write(response.request.method)
+            raise error_for_response(response, write=write, action=action, hint=hint)
+
+    def _json(self, response: httpx.Response, *, action: str) -> Any:
         try:
             return decode_json(response.text)
         except ValueError:
-            if write:
+            if _is_write(response.request.method):
                 raise OutcomeUnknownError(
                     f"Open Dental accepted {action} but its answer could not be read."
                 ) from None
             raise TransientError(
                 f"Open Dental's answer could not be read while {action}."
             ) from None
+
+
+def _is_write(method: str) -> bool:
+    return method.upper() not in ("GET", "HEAD", "OPTIONS")
 
 
 def error_for_response(
@@ -239,14 +244,22 @@ def error_for_response(
         )
     if status == 400 and "version" in lowered:
         return PermanentError(f"Open Dental is too old for {action} (HTTP 400).", HINT_VERSION)
-    match = _FIELD_RE.search(text)
-    if match is None:
+    field = _field_in(text)
+    if field is None:
         fallback = HINT_NOT_FOUND if status in (404, 405, 410) else hint
         return PermanentError(f"Open Dental refused {action} (HTTP {status}).", fallback)
-    field = _CANONICAL_FIELDS[match.group(1).lower()]
     return PermanentError(
         f"Open Dental refused {action} (HTTP {status}): {_redact(text)}", FIELD_HINTS[field]
     )
+
+
+def _field_in(text: str) -> str | None:
+    """The field an error text is about: named outright, or as a word ("Patient not found.")."""
+    match = _FIELD_RE.search(text)
+    if match is not None:
+        return _CANONICAL_FIELDS[match.group(1).lower()]
+    lowered = text.lower()
+    return next((f for word, f in _FIELD_WORDS.items() if word in lowered), None)
 
 
 def _error_text(response: httpx.Response) -> str:

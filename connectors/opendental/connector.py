@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import aclosing
 from datetime import date
 from typing import Final
 
@@ -35,6 +36,8 @@ _HINT_SETTINGS: Final = "Check the Open Dental connection settings."
 
 
 class OpenDentalConnector:
+    """One office's Open Dental; cheap to build per job (the HTTP client is shared)."""
+
     capabilities = OPEN_DENTAL_CAPABILITIES
 
     def __init__(
@@ -73,12 +76,15 @@ class OpenDentalConnector:
             "PatNum": mapping.parse_pat_num(patient_ref),
             "DateEntry": entered_since.strftime(mapping.DATE_FORMAT),
         }
-        async for page in self._client.pages(
+        pages = self._client.pages(
             "/payments", params, action="looking up earlier payments", hint=_HINT_POSTING
-        ):
-            for row in page:
-                if marker in mapping.payment_note(row):
-                    return mapping.from_opendental_payment(row)
+        )
+        # Stops at the first match; aclosing ends the page generator right away.
+        async with aclosing(pages):
+            async for page in pages:
+                for row in page:
+                    if marker in mapping.payment_note(row):
+                        return mapping.from_opendental_payment(row)
         return None
 
     async def list_payment_types(self, *, include_hidden: bool = False) -> list[PmsOption]:

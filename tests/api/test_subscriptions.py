@@ -109,7 +109,8 @@ async def test_a_socket_without_a_valid_key_is_rejected(practice: Practice, api:
 
 
 async def test_the_legacy_graphql_ws_protocol_is_not_offered(practice: Practice, api: Api) -> None:
-    with pytest.raises(websockets.exceptions.InvalidHandshake):
+    with pytest.raises(websockets.ConnectionClosed) as closed:
         async with websockets.connect(api.ws_url, subprotocols=["graphql-ws"]) as ws:  # type: ignore[list-item]
             await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
             await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406

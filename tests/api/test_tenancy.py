@@ -17,10 +17,14 @@ async def other_practice(container: Container, client_for: ClientFactory, opende
     return await setup_practice(container, client_for, opendental_simulator, name="Other Org Dental")
 
 
-async def test_requests_without_a_valid_key_are_refused(practice: Practice, client_for: ClientFactory) -> None:
+async def test_requests_without_a_valid_key_are_refused(
+    practice: Practice, client_for: ClientFactory, api: Any, http_client: Any
+) -> None:
+    response = await http_client.post(api.http_url, json={"query": "{ me { role } }"})
+    assert response.status_code == 401
     response = await client_for("wbk_nope_nope").raw("{ me { role } }")
     assert response.status_code == 401
-    response = await client_for("").raw("{ __schema { types { name } } }")
+    response = await client_for("wbk_x_y").raw("{ __schema { types { name } } }")
     assert response.status_code == 401
 
 

@@ -170,7 +170,7 @@ async def test_retrying_a_failed_writeback_after_the_fix_posts_it_once(
 ) -> None:
     submitted = await practice.submit(patientRef="777")
     failed = await practice.wait_for_status(submitted["writeback"]["id"], "FAILED")
-    opendental_simulator.state.add_patient(pat_num=777, l_name="Later", f_name="Added")
+    opendental_simulator.state.add_patient("Later", "Added", pat_num=777)
     retried = (await practice.staff.execute(ops.RETRY_WRITEBACK, {"id": failed["id"]}))["retryWriteback"]
     assert retried["__typename"] == "RetryWritebackSuccess"
     done = await practice.wait_for_status(failed["id"], "SUCCEEDED")
@@ -186,7 +186,7 @@ async def test_exhausted_transient_failures_end_failed_and_notify(
     submitted = await practice.submit()
     done = await practice.wait_for_status(submitted["writeback"]["id"], "FAILED")
     assert "could not be reached" in done["failureReason"]
-    assert opendental_simulator.state.post_count("payments") == 0
+    assert opendental_simulator.state.payments == []
 
 
 async def test_a_redis_flush_mid_run_loses_nothing(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from starlette.applications import Starlette
@@ -26,7 +26,6 @@ _AUTH_RE: Final = re.compile(r"^ODFHIR (?P<developer>[^/\s]+)/(?P<customer>[^/\s
 
 ReadHandler = Callable[[SimulatorState, Request], Row | list[Row]]
 WriteHandler = Callable[[SimulatorState, Mapping[str, Any]], Row]
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def create_simulator_app(state: SimulatorState) -> Starlette:
@@ -50,7 +49,8 @@ def create_simulator_app(state: SimulatorState) -> Starlette:
 
 def _get(state: SimulatorState, path: str, handler: ReadHandler) -> Route:
     async def endpoint(request: Request) -> Response:
-        await state.pause(state.faults.latency_ms / 1000)
+        if await state.pause(state.faults.latency_ms / 1000):
+            return server_error(503)
         try:
             _admit(state, request)
             result = handler(state, request)
@@ -70,7 +70,8 @@ def _get(state: SimulatorState, path: str, handler: ReadHandler) -> Route:
 def _post(state: SimulatorState, path: str, resource: str, handler: WriteHandler) -> Route:
     async def endpoint(request: Request) -> Response:
         state.count_post(resource)
-        await state.pause(state.faults.latency_ms / 1000)
+        if await state.pause(state.faults.latency_ms / 1000):
+            return server_error(503)
         faults = state.faults
         try:
             _admit(state, request)

@@ -71,8 +71,7 @@ class SimulatorState:
         self.customer_keys: dict[str, bool] = dict.fromkeys(self._initial.customer_keys, True)
         self.throttle_interval_seconds = self._initial.throttle_interval_seconds
         self.allow_future_pay_dates = self._initial.allow_future_pay_dates
-        self.faults.clear()
-        self.release_pauses()
+        self.reset_faults()
         self.patients: dict[int, Row] = {}
         self.providers: list[Row] = []
         self.definitions: list[Row] = []
@@ -143,17 +142,26 @@ class SimulatorState:
     def post_counts(self) -> dict[str, int]:
         return dict(self._post_counts)
 
-    async def pause(self, seconds: float) -> None:
-        """Sleep for a latency or hang fault; `reset()` cuts it short so tests end quickly."""
+    async def pause(self, seconds: float) -> bool:
+        """Sleep for a latency or hang fault; return True if `reset()` cut it short.
+
+        A call cut short must not touch the state again: it belongs to a finished test.
+        """
         if seconds <= 0:
-            return
+            return False
         release = self._release
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(release.wait(), timeout=seconds)
+        return release.is_set()
 
     def release_pauses(self) -> None:
         self._release.set()
         self._release = asyncio.Event()
+
+    def reset_faults(self) -> None:
+        """Switch every fault off and end calls held by latency or hang faults."""
+        self.faults.clear()
+        self.release_pauses()
 
     # ------------------------------------------------------------------ lookups
 
@@ -190,8 +198,8 @@ class SimulatorState:
     def add_provider(
         self,
         abbr: str,
-        fname: str,
-        lname: str,
+        f_name: str,
+        l_name: str,
         *,
         hidden: bool = False,
         deleted: bool = False,
@@ -202,8 +210,8 @@ class SimulatorState:
             {
                 "ProvNum": prov_num,
                 "Abbr": abbr,
-                "LName": lname,
-                "FName": fname,
+                "LName": l_name,
+                "FName": f_name,
                 "MI": "",
                 "Suffix": "",
                 "FeeSched": 1,
@@ -221,8 +229,8 @@ class SimulatorState:
 
     def add_patient(
         self,
-        lname: str,
-        fname: str,
+        l_name: str,
+        f_name: str,
         *,
         birthdate: date | None = None,
         pri_prov: int = 1,
@@ -235,8 +243,8 @@ class SimulatorState:
         provider = self.provider(pri_prov)
         self.patients[pat_num] = {
             "PatNum": pat_num,
-            "LName": lname,
-            "FName": fname,
+            "LName": l_name,
+            "FName": f_name,
             "MiddleI": "",
             "Preferred": "",
             "PatStatus": pat_status,

@@ -91,9 +91,7 @@ def posting(**changes: object) -> PaymentPosting:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
-def canned(
-    status: int, body: str, headers: dict[str, str] | None = None
-) -> httpx.AsyncClient:
+def canned(status: int, body: str, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
     """A client whose every answer is fixed, for Open Dental answers the simulator never gives."""
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -373,6 +371,26 @@ class TestReadsAndTransport:
             await connector.post_payment(posting())
 
         assert not isinstance(caught.value, OutcomeUnknownError)
+
+    async def test_404_naming_the_patient_gets_the_patnum_hint(
+        self, opendental_simulator: OpenDentalSimulator, limiter: FakeRateLimiter
+    ) -> None:
+        async with canned(404, '"Patient not found."') as client:
+            connector = canned_connector(opendental_simulator, client, limiter)
+            with pytest.raises(PermanentError) as caught:
+                await connector.post_payment(posting())
+
+        assert "HTTP 404" in caught.value.message and "PatNum" in caught.value.hint
+
+    async def test_unknown_endpoint_404_points_at_url_and_version(
+        self, opendental_simulator: OpenDentalSimulator, limiter: FakeRateLimiter
+    ) -> None:
+        async with canned(404, "Not Found") as client:
+            connector = canned_connector(opendental_simulator, client, limiter)
+            with pytest.raises(PermanentError) as caught:
+                await connector.list_payment_types()
+
+        assert "API URL" in caught.value.hint
 
     async def test_retry_after_as_http_date_is_converted_to_seconds(
         self, opendental_simulator: OpenDentalSimulator, limiter: FakeRateLimiter

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -46,6 +47,12 @@ def _def_num(sim: OpenDentalSimulator, category: int, name: str) -> int:
             if d["Category"] == category and d["ItemName"] == name
         )
     )
+
+
+async def _eventually(check: Callable[[], bool]) -> None:
+    async with asyncio.timeout(2):
+        while not check():  # noqa: ASYNC110 - the simulator offers no event to wait on
+            await asyncio.sleep(0.01)
 
 
 async def _post(api: httpx.AsyncClient, path: str, body: str) -> httpx.Response:
@@ -268,6 +275,20 @@ class TestWriteFaults:
 
         assert failed.status_code == 500 and ok.status_code == 201
         assert len(opendental_simulator.state.payments) == 2
+
+    async def test_call_held_by_latency_is_dropped_when_the_state_resets(
+        self, api: httpx.AsyncClient, opendental_simulator: OpenDentalSimulator
+    ) -> None:
+        state = opendental_simulator.state
+        state.faults.latency_ms = 5000
+        call = asyncio.create_task(_post(api, "/payments", '{"PayAmt": 5, "PatNum": 1}'))
+        await _eventually(lambda: state.post_count("payments") == 1)
+
+        state.reset()
+        response = await call
+
+        assert response.status_code == 503
+        assert state.payments == []
 
     async def test_post_count_includes_refused_posts(
         self, api: httpx.AsyncClient, opendental_simulator: OpenDentalSimulator
