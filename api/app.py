@@ -54,18 +54,24 @@ class WritebackGraphQL(GraphQL[Context, None]):
         )
         self.container = container
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         principal = request.scope.get("principal") if isinstance(request, Request) else None
-        return Context(container=self.container, principal=principal, request=request, response=response)
+        return Context(
+            container=self.container, principal=principal, request=request, response=response
+        )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         params = context.connection_params or {}
-        presented = _bearer(str(params.get("Authorization") or params.get("authorization") or "")) or (
-            str(params["apiKey"]) if params.get("apiKey") else None
-        )
+        presented = _bearer(
+            str(params.get("Authorization") or params.get("authorization") or "")
+        ) or (str(params["apiKey"]) if params.get("apiKey") else None)
         principal = await _principal(self.container, presented)
         if principal is None:
-            raise ConnectionRejectionError({"message": "authenticate with an API key in connection_init"})
+            raise ConnectionRejectionError(
+                {"message": "authenticate with an API key in connection_init"}
+            )
         context.principal = principal
         return {"organizationId": principal.organization_id, "role": principal.role.value}
 
@@ -83,7 +89,11 @@ class RequireApiKey:
             principal = await _principal(self.container, _bearer(headers.get("authorization")))
             if principal is None:
                 response = JSONResponse(
-                    {"errors": [{"message": "a valid API key is required (Authorization: Bearer <key>)"}]},
+                    {
+                        "errors": [
+                            {"message": "a valid API key is required (Authorization: Bearer <key>)"}
+                        ]
+                    },
                     status_code=401,
                     headers={"WWW-Authenticate": "Bearer"},
                 )

@@ -67,7 +67,8 @@ AnyUserError = (
 def to_user_error(exc: domain_errors.DomainError) -> AnyUserError:
     if isinstance(exc, domain_errors.ValidationFailed):
         return ValidationError(
-            message=exc.message, fields=[FieldProblem(field=e.field, message=e.message) for e in exc.errors]
+            message=exc.message,
+            fields=[FieldProblem(field=e.field, message=e.message) for e in exc.errors],
         )
     if isinstance(exc, domain_errors.NotFound):
         return NotFoundError(message=exc.message)

@@ -73,7 +73,9 @@ class UpdatePaymentWritebackSettingsSuccess:
 @strawberry.type
 class SubmitPaymentSuccess:
     writeback: Writeback
-    replayed: bool = strawberry.field(description="True when this paymentId had already been submitted")
+    replayed: bool = strawberry.field(
+        description="True when this paymentId had already been submitted"
+    )
 
 
 @strawberry.type
@@ -111,19 +113,31 @@ class SubmitPaymentInput:
     check_number: str | None = None
 
 
-CreateLocationResult = Annotated[CreateLocationSuccess | AnyUserError, strawberry.union("CreateLocationResult")]
-CreateApiKeyResult = Annotated[CreateApiKeySuccess | AnyUserError, strawberry.union("CreateApiKeyResult")]
-RevokeApiKeyResult = Annotated[RevokeApiKeySuccess | AnyUserError, strawberry.union("RevokeApiKeyResult")]
+CreateLocationResult = Annotated[
+    CreateLocationSuccess | AnyUserError, strawberry.union("CreateLocationResult")
+]
+CreateApiKeyResult = Annotated[
+    CreateApiKeySuccess | AnyUserError, strawberry.union("CreateApiKeyResult")
+]
+RevokeApiKeyResult = Annotated[
+    RevokeApiKeySuccess | AnyUserError, strawberry.union("RevokeApiKeyResult")
+]
 SetPmsConnectionResult = Annotated[
     SetPmsConnectionSuccess | AnyUserError, strawberry.union("SetPmsConnectionResult")
 ]
-CheckConnectionResult = Annotated[CheckConnectionSuccess | AnyUserError, strawberry.union("CheckConnectionResult")]
+CheckConnectionResult = Annotated[
+    CheckConnectionSuccess | AnyUserError, strawberry.union("CheckConnectionResult")
+]
 UpdatePaymentWritebackSettingsResult = Annotated[
     UpdatePaymentWritebackSettingsSuccess | AnyUserError,
     strawberry.union("UpdatePaymentWritebackSettingsResult"),
 ]
-SubmitPaymentResult = Annotated[SubmitPaymentSuccess | AnyUserError, strawberry.union("SubmitPaymentResult")]
-RetryWritebackResult = Annotated[RetryWritebackSuccess | AnyUserError, strawberry.union("RetryWritebackResult")]
+SubmitPaymentResult = Annotated[
+    SubmitPaymentSuccess | AnyUserError, strawberry.union("SubmitPaymentResult")
+]
+RetryWritebackResult = Annotated[
+    RetryWritebackSuccess | AnyUserError, strawberry.union("RetryWritebackResult")
+]
 AcknowledgeNotificationResult = Annotated[
     AcknowledgeNotificationSuccess | AnyUserError, strawberry.union("AcknowledgeNotificationResult")
 ]
@@ -134,7 +148,9 @@ class Mutation:
     @strawberry.mutation
     async def create_location(self, info: Info, name: str, time_zone: str) -> CreateLocationResult:
         async def work(uow: UnitOfWork, p: Principal) -> CreateLocationSuccess:
-            return CreateLocationSuccess(location=Location.from_model(await tenancy.create_location(uow, p, name, time_zone)))
+            return CreateLocationSuccess(
+                location=Location.from_model(await tenancy.create_location(uow, p, name, time_zone))
+            )
 
         return await _in_unit_of_work(info, work)
 
@@ -155,12 +171,16 @@ class Mutation:
     @strawberry.mutation
     async def revoke_api_key(self, info: Info, id: strawberry.ID) -> RevokeApiKeyResult:
         async def work(uow: UnitOfWork, p: Principal) -> RevokeApiKeySuccess:
-            return RevokeApiKeySuccess(api_key=ApiKey.from_model(await tenancy.revoke_api_key(uow, p, id)))
+            return RevokeApiKeySuccess(
+                api_key=ApiKey.from_model(await tenancy.revoke_api_key(uow, p, id))
+            )
 
         return await _in_unit_of_work(info, work)
 
     @strawberry.mutation
-    async def set_pms_connection(self, info: Info, input: PmsConnectionInput) -> SetPmsConnectionResult:
+    async def set_pms_connection(
+        self, info: Info, input: PmsConnectionInput
+    ) -> SetPmsConnectionResult:
         c = info.context.container
 
         async def work(uow: UnitOfWork, p: Principal) -> SetPmsConnectionSuccess:
@@ -181,13 +201,18 @@ class Mutation:
         return await _in_unit_of_work(info, work)
 
     @strawberry.mutation(description="Runs a real round trip to the location's PMS")
-    async def check_connection(self, info: Info, location_id: strawberry.ID) -> CheckConnectionResult:
+    async def check_connection(
+        self, info: Info, location_id: strawberry.ID
+    ) -> CheckConnectionResult:
         c = info.context.container
 
         async def work(uow: UnitOfWork, p: Principal) -> CheckConnectionSuccess:
-            checks = await connections.check_connection(uow, p, c.secret_box, c.registry, location_id)
+            checks = await connections.check_connection(
+                uow, p, c.secret_box, c.registry, location_id
+            )
             return CheckConnectionSuccess(
-                ok=all(ch.ok for ch in checks), checks=[ConnectionCheck.from_model(ch) for ch in checks]
+                ok=all(ch.ok for ch in checks),
+                checks=[ConnectionCheck.from_model(ch) for ch in checks],
             )
 
         return await _in_unit_of_work(info, work)
@@ -202,7 +227,9 @@ class Mutation:
             timing=input.timing,
             daily_time=input.daily_time,
             amount_basis=input.amount_basis,
-            pay_types=tuple(m.to_model() for m in input.pay_types) if input.pay_types is not None else None,
+            pay_types=tuple(m.to_model() for m in input.pay_types)
+            if input.pay_types is not None
+            else None,
         )
 
         async def work(uow: UnitOfWork, p: Principal) -> UpdatePaymentWritebackSettingsSuccess:
@@ -234,12 +261,15 @@ class Mutation:
             submitted = await writebacks.submit_payment(uow, p, c.registry, submission)
             attempts = list(await uow.attempts.for_intents([submitted.intent.id]))
             return SubmitPaymentSuccess(
-                writeback=Writeback.from_model(submitted.intent, attempts), replayed=submitted.replayed
+                writeback=Writeback.from_model(submitted.intent, attempts),
+                replayed=submitted.replayed,
             )
 
         return await _in_unit_of_work(info, work)
 
-    @strawberry.mutation(description="Push a failed writeback again; it is looked up in the PMS first")
+    @strawberry.mutation(
+        description="Push a failed writeback again; it is looked up in the PMS first"
+    )
     async def retry_writeback(self, info: Info, id: strawberry.ID) -> RetryWritebackResult:
         async def work(uow: UnitOfWork, p: Principal) -> RetryWritebackSuccess:
             intent = await writebacks.retry_writeback(uow, p, id)
@@ -249,7 +279,9 @@ class Mutation:
         return await _in_unit_of_work(info, work)
 
     @strawberry.mutation
-    async def acknowledge_notification(self, info: Info, id: strawberry.ID) -> AcknowledgeNotificationResult:
+    async def acknowledge_notification(
+        self, info: Info, id: strawberry.ID
+    ) -> AcknowledgeNotificationResult:
         async def work(uow: UnitOfWork, p: Principal) -> AcknowledgeNotificationSuccess:
             return AcknowledgeNotificationSuccess(
                 notification=Notification.from_model(await notifications.acknowledge(uow, p, id))

@@ -32,7 +32,9 @@ class Query:
             key_id=strawberry.ID(p.key_id),
             organization_id=strawberry.ID(p.organization_id),
             role=p.role,
-            location_ids=[strawberry.ID(i) for i in sorted(p.location_ids)] if p.location_ids is not None else None,
+            location_ids=[strawberry.ID(i) for i in sorted(p.location_ids)]
+            if p.location_ids is not None
+            else None,
         )
 
     @strawberry.field
@@ -60,7 +62,9 @@ class Query:
         return [ApiKey.from_model(r) for r in rows]
 
     @strawberry.field
-    async def payment_writeback_settings(self, info: Info, location_id: strawberry.ID) -> PaymentWritebackSettings:
+    async def payment_writeback_settings(
+        self, info: Info, location_id: strawberry.ID
+    ) -> PaymentWritebackSettings:
         p = info.context.require_principal()
         async with info.context.container.uow() as uow:
             versioned = await payment_settings.get_settings(uow, p, location_id)
@@ -83,7 +87,11 @@ class Query:
         async with c.uow() as uow:
             await tenancy.require_location(uow, p, location_id)
             connector = await connector_for_location(uow, c.secret_box, c.registry, location_id)
-        return [PmsOption(id=o.id, name=o.name) for o in await connector.list_payment_types() if not o.hidden]
+        return [
+            PmsOption(id=o.id, name=o.name)
+            for o in await connector.list_payment_types()
+            if not o.hidden
+        ]
 
     @strawberry.field(description="Writeback history, newest first")
     async def writebacks(
@@ -116,12 +124,16 @@ class Query:
         async with info.context.container.uow() as uow:
             page = await writebacks.history(uow, p, history_filter, cursor, first)
         edges = [
-            WritebackEdge(cursor=encode_cursor(i), node=Writeback.from_model(i, page.attempts[i.id]))
+            WritebackEdge(
+                cursor=encode_cursor(i), node=Writeback.from_model(i, page.attempts[i.id])
+            )
             for i in page.items
         ]
         return WritebackConnection(
             edges=edges,
-            page_info=PageInfo(has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None),
+            page_info=PageInfo(
+                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
         )
 
     @strawberry.field
@@ -143,5 +155,7 @@ class Query:
         if not 1 <= first <= MAX_PAGE:
             raise ValidationFailed([FieldError("first", f"must be between 1 and {MAX_PAGE}")])
         async with info.context.container.uow() as uow:
-            rows = await notifications.list_notifications(uow, p, location_id, unacknowledged_only, first)
+            rows = await notifications.list_notifications(
+                uow, p, location_id, unacknowledged_only, first
+            )
         return [Notification.from_model(n) for n in rows]

@@ -42,7 +42,9 @@ def cmd_create_organization(settings: Settings, args: argparse.Namespace) -> Non
             async def publish(self, *_: object) -> None: ...
 
         try:
-            async with UnitOfWork(async_sessionmaker(engine, expire_on_commit=False), _Nothing(), _Nothing()) as uow:
+            async with UnitOfWork(
+                async_sessionmaker(engine, expire_on_commit=False), _Nothing(), _Nothing()
+            ) as uow:
                 organization, issued = await create_organization(uow, args.name)
                 await uow.commit()
         finally:
@@ -64,9 +66,13 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
 
         container = await bootstrap(settings, redis_url=redis_url)
         server = uvicorn.Server(
-            uvicorn.Config(create_app(container, owns_container=True), proxy_headers=True, lifespan="on")
+            uvicorn.Config(
+                create_app(container, owns_container=True), proxy_headers=True, lifespan="on"
+            )
         )
-        await server.serve(sockets=[bound_socket(args.host or settings.host, args.port or settings.port)])
+        await server.serve(
+            sockets=[bound_socket(args.host or settings.host, args.port or settings.port)]
+        )
 
     asyncio.run(run())
 
@@ -93,7 +99,10 @@ def cmd_local(settings: Settings, args: argparse.Namespace) -> None:
     from app.local_stack import LocalStackOptions, run_local_stack
 
     options = LocalStackOptions(
-        state_dir=Path(args.state_dir), host=args.host, port=args.port, simulator_port=args.simulator_port
+        state_dir=Path(args.state_dir),
+        host=args.host,
+        port=args.port,
+        simulator_port=args.simulator_port,
     )
     asyncio.run(run_local_stack(settings, options))
 
@@ -112,7 +121,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="writeback", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(run=cmd_migrate)
-    org = sub.add_parser("create-organization", help="create an organization and its first admin key")
+    org = sub.add_parser(
+        "create-organization", help="create an organization and its first admin key"
+    )
     org.add_argument("name")
     org.set_defaults(run=cmd_create_organization)
     serve = sub.add_parser("serve", help="run the GraphQL API")
@@ -120,7 +131,9 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--port", type=int)
     serve.set_defaults(run=cmd_serve)
     sub.add_parser("worker", help="run the arq worker").set_defaults(run=cmd_worker)
-    local = sub.add_parser("local", help="everything in one process on embedded defaults, with a demo practice")
+    local = sub.add_parser(
+        "local", help="everything in one process on embedded defaults, with a demo practice"
+    )
     local.add_argument("--host", default="127.0.0.1")
     local.add_argument("--port", type=int, default=8000)
     local.add_argument("--simulator-port", type=int, default=8001)
@@ -129,7 +142,9 @@ def main(argv: list[str] | None = None) -> None:
     sim = sub.add_parser("simulator", help="run the Open Dental simulator alone")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=8001)
-    sim.add_argument("--throttle", type=float, default=1.0, help="seconds between calls per customer key")
+    sim.add_argument(
+        "--throttle", type=float, default=1.0, help="seconds between calls per customer key"
+    )
     sim.set_defaults(run=cmd_simulator)
 
     args = parser.parse_args(argv)

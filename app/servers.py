@@ -27,9 +27,13 @@ def bound_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
-async def start_server(app: Any, sock: socket.socket, **config: Any) -> tuple[EmbeddedServer, asyncio.Task[None]]:
+async def start_server(
+    app: Any, sock: socket.socket, **config: Any
+) -> tuple[EmbeddedServer, asyncio.Task[None]]:
     server = EmbeddedServer(
-        uvicorn.Config(app, log_level=config.pop("log_level", "warning"), timeout_graceful_shutdown=2, **config)
+        uvicorn.Config(
+            app, log_level=config.pop("log_level", "warning"), timeout_graceful_shutdown=2, **config
+        )
     )
     task = asyncio.create_task(server.serve(sockets=[sock]))
     async with asyncio.timeout(10):

@@ -13,7 +13,7 @@ class MoneyError(ValueError):
 
 def to_cents(amount: Decimal | str | int) -> int:
     """Convert an amount in dollars to integer cents, refusing more than two decimals."""
-    if isinstance(amount, float):  # type: ignore[unreachable]
+    if isinstance(amount, float):
         raise MoneyError("amounts must not be floats")
     try:
         value = Decimal(amount) if not isinstance(amount, Decimal) else amount

@@ -65,9 +65,7 @@ class PaymentWritebackSettings:
 
     def pay_type_for(self, source: PaymentSource, method: PaymentMethod) -> str | None:
         candidates = [
-            m
-            for m in self.pay_types
-            if m.source in (None, source) and m.method in (None, method)
+            m for m in self.pay_types if m.source in (None, source) and m.method in (None, method)
         ]
         if not candidates:
             return None
@@ -138,7 +136,9 @@ def validate_settings(
     for i, mapping in enumerate(settings.pay_types):
         key = (mapping.source, mapping.method)
         if key in seen:
-            errors.append(FieldError(f"payTypes[{i}]", "duplicate mapping for this source and method"))
+            errors.append(
+                FieldError(f"payTypes[{i}]", "duplicate mapping for this source and method")
+            )
         seen.add(key)
         if known_pay_types is None:
             errors.append(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -123,14 +123,11 @@ class PmsConnector(Protocol):
         """Look up a payment posted earlier by the marker in its note."""
         ...
 
-    async def list_payment_types(self) -> list[PmsOption]:
-        ...
+    async def list_payment_types(self) -> list[PmsOption]: ...
 
-    async def list_providers(self) -> list[PmsOption]:
-        ...
+    async def list_providers(self) -> list[PmsOption]: ...
 
-    async def patient_exists(self, patient_ref: str) -> bool:
-        ...
+    async def patient_exists(self, patient_ref: str) -> bool: ...
 
 
 class ConnectorFactory(Protocol):
@@ -162,7 +159,7 @@ class EventPublisher(Protocol):
 
 
 class EventSubscriber(Protocol):
-    def subscribe(self, channel: str) -> AsyncIterator[dict[str, Any]]: ...
+    def subscribe(self, channel: str) -> AsyncGenerator[dict[str, Any], None]: ...
 
 
 class SecretBox(Protocol):

@@ -12,7 +12,9 @@ class RetryPolicy:
     base_seconds: float = 2.0
     cap_seconds: float = 600.0
 
-    def delay(self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None) -> float:
+    def delay(
+        self, attempt: int, retry_after: float | None = None, rng: random.Random | None = None
+    ) -> float:
         """Seconds to wait after the attempt numbered `attempt` (1-based) failed."""
         ceiling = min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1))
         jittered = (rng or random).uniform(0, ceiling)

@@ -23,7 +23,9 @@ async def build_worker(
     """A worker with its own Redis pool: arq closes the pool it was given on shutdown."""
     s = container.settings
     pool = await create_pool(
-        redis_settings(container.redis_url), job_serializer=job_serializer, job_deserializer=job_deserializer
+        redis_settings(container.redis_url),
+        job_serializer=job_serializer,
+        job_deserializer=job_deserializer,
     )
     return Worker(
         functions=[

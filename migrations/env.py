@@ -9,8 +9,8 @@ from sqlalchemy.pool import NullPool
 
 from app.config import Settings
 from app.database import create_engine
-from domain.persistence.base import Base
 from domain.persistence import models  # noqa: F401  (registers the tables)
+from domain.persistence.base import Base
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("in_process"):
@@ -44,7 +44,9 @@ async def _run_async() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+    context.configure(
+        url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 else:

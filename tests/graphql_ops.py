@@ -57,7 +57,9 @@ SETTINGS_FIELDS = """
 """
 
 GET_SETTINGS = f"""
-query($locationId: ID!) {{ paymentWritebackSettings(locationId: $locationId) {{ {SETTINGS_FIELDS} }} }}"""
+query($locationId: ID!) {{
+  paymentWritebackSettings(locationId: $locationId) {{ {SETTINGS_FIELDS} }}
+}}"""
 
 UPDATE_SETTINGS = f"""
 mutation($input: PaymentWritebackSettingsInput!) {{

@@ -39,14 +39,31 @@ def _port() -> int:
 
 @pytest.fixture
 async def local_stack(tmp_path: Path) -> AsyncIterator[LocalStack]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WRITEBACK_", "REDIS_URL", "DATABASE_URL"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("WRITEBACK_", "REDIS_URL", "DATABASE_URL"))
+    }
     command = [
-        sys.executable, "-m", "app.cli", "local",
-        "--port", str(_port()), "--simulator-port", str(_port()), "--state-dir", str(tmp_path / "state"),
+        sys.executable,
+        "-m",
+        "app.cli",
+        "local",
+        "--port",
+        str(_port()),
+        "--simulator-port",
+        str(_port()),
+        "--state-dir",
+        str(tmp_path / "state"),
     ]
     env["WRITEBACK_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'local.db'}"
-    process = subprocess.Popen(
-        command, cwd=Path(__file__).parent.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    process = subprocess.Popen(  # noqa: ASYNC220  (a long-lived child, read from a thread)
+        command,
+        cwd=Path(__file__).parent.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert process.stdout is not None
     printed = ""
@@ -63,7 +80,12 @@ async def local_stack(tmp_path: Path) -> AsyncIterator[LocalStack]:
             assert match, printed
             return match.group(1)
 
-        yield LocalStack(value("GraphQL \\(GraphiQL\\)"), value("Open Dental sim"), value("location"), value("admin API key"))
+        yield LocalStack(
+            value("GraphQL \\(GraphiQL\\)"),
+            value("Open Dental sim"),
+            value("location"),
+            value("admin API key"),
+        )
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -72,7 +94,9 @@ async def local_stack(tmp_path: Path) -> AsyncIterator[LocalStack]:
             process.kill()
 
 
-async def test_a_newcomer_configures_subscribes_submits_and_sees_the_payment_posted(local_stack: LocalStack) -> None:
+async def test_a_newcomer_configures_subscribes_submits_and_sees_the_payment_posted(
+    local_stack: LocalStack,
+) -> None:
     headers = {"Authorization": f"Bearer {local_stack.admin_key}"}
     http = Client(transport=HTTPXAsyncTransport(url=local_stack.graphql_url, headers=headers))
     ws = Client(
@@ -81,35 +105,63 @@ async def test_a_newcomer_configures_subscribes_submits_and_sees_the_payment_pos
         )
     )
     async with http as session:
-        types = (await session.execute(GraphQLRequest(ops.PAYMENT_TYPES, variable_values={"locationId": local_stack.location_id})))[
-            "pmsPaymentTypes"
-        ]
+        types = (
+            await session.execute(
+                GraphQLRequest(
+                    ops.PAYMENT_TYPES, variable_values={"locationId": local_stack.location_id}
+                )
+            )
+        )["pmsPaymentTypes"]
         check = next(t["id"] for t in types if t["name"] == "Check")
-        updated = (await session.execute(GraphQLRequest(
-            ops.UPDATE_SETTINGS,
-            variable_values={"input": {"locationId": local_stack.location_id, "amountBasis": "NET",
-                                       "payTypes": [{"payType": check, "source": "CARD_TERMINAL"}]}},
-        )))["updatePaymentWritebackSettings"]
+        updated = (
+            await session.execute(
+                GraphQLRequest(
+                    ops.UPDATE_SETTINGS,
+                    variable_values={
+                        "input": {
+                            "locationId": local_stack.location_id,
+                            "amountBasis": "NET",
+                            "payTypes": [{"payType": check, "source": "CARD_TERMINAL"}],
+                        }
+                    },
+                )
+            )
+        )["updatePaymentWritebackSettings"]
         assert updated["__typename"] == "UpdatePaymentWritebackSettingsSuccess", updated
 
         async with ws as live:
             events = live.subscribe(
-                GraphQLRequest(ops.WRITEBACK_EVENTS, variable_values={"locationId": local_stack.location_id})
+                GraphQLRequest(
+                    ops.WRITEBACK_EVENTS, variable_values={"locationId": local_stack.location_id}
+                )
             )
             first_event = asyncio.ensure_future(events.__anext__())
             await asyncio.sleep(1.0)  # pub/sub only delivers to listeners already subscribed
-            submitted = (await session.execute(GraphQLRequest(
-                ops.SUBMIT_PAYMENT,
-                variable_values={"input": {
-                    "paymentId": "newcomer-1", "locationId": local_stack.location_id, "patientRef": "2",
-                    "source": "CARD_TERMINAL", "method": "CARD", "grossAmount": "120.00", "fee": "3.78",
-                    "paidOn": date.today().isoformat(),
-                }},
-            )))["submitPayment"]
+            submitted = (
+                await session.execute(
+                    GraphQLRequest(
+                        ops.SUBMIT_PAYMENT,
+                        variable_values={
+                            "input": {
+                                "paymentId": "newcomer-1",
+                                "locationId": local_stack.location_id,
+                                "patientRef": "2",
+                                "source": "CARD_TERMINAL",
+                                "method": "CARD",
+                                "grossAmount": "120.00",
+                                "fee": "3.78",
+                                "paidOn": date.today().isoformat(),
+                            }
+                        },
+                    )
+                )
+            )["submitPayment"]
             assert submitted["__typename"] == "SubmitPaymentSuccess", submitted
             statuses = [(await asyncio.wait_for(first_event, 30))["writebackEvents"]["status"]]
             while statuses[-1] not in ("SUCCEEDED", "FAILED"):
-                statuses.append((await asyncio.wait_for(events.__anext__(), 30))["writebackEvents"]["status"])
+                statuses.append(
+                    (await asyncio.wait_for(events.__anext__(), 30))["writebackEvents"]["status"]
+                )
             await events.aclose()
     assert statuses[-1] == "SUCCEEDED", statuses
 
@@ -118,7 +170,10 @@ async def test_a_newcomer_configures_subscribes_submits_and_sees_the_payment_pos
         response = await client.get(
             f"{local_stack.simulator_url}/payments",
             params={"PatNum": 2},
-            headers={"Authorization": "ODFHIR sim-developer-key/sim-customer-key", "Content-Type": "application/json"},
+            headers={
+                "Authorization": "ODFHIR sim-developer-key/sim-customer-key",
+                "Content-Type": "application/json",
+            },
         )
     assert response.status_code == 200, response.text
     [payment] = [p for p in response.json() if submitted["writeback"]["marker"] in p["PayNote"]]

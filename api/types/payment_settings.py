@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -45,13 +46,18 @@ class PaymentWritebackSettings:
             location_id=strawberry.ID(location_id),
             version=v.version,
             sources=[
-                PaymentSourceRule(source=src, enabled=s.rule_for(src).enabled, mode=s.rule_for(src).mode)
+                PaymentSourceRule(
+                    source=src, enabled=s.rule_for(src).enabled, mode=s.rule_for(src).mode
+                )
                 for src in enums.PaymentSource
             ],
             timing=s.timing,
             daily_time=s.daily_time,
             amount_basis=s.amount_basis,
-            pay_types=[PayTypeMapping(pay_type=m.pay_type, source=m.source, method=m.method) for m in s.pay_types],
+            pay_types=[
+                PayTypeMapping(pay_type=m.pay_type, source=m.source, method=m.method)
+                for m in s.pay_types
+            ],
         )
 
 
@@ -72,7 +78,9 @@ class PayTypeMappingInput:
     method: enums.PaymentMethod | None = None
 
     def to_model(self) -> PayTypeMappingModel:
-        return PayTypeMappingModel(pay_type=self.pay_type.strip(), source=self.source, method=self.method)
+        return PayTypeMappingModel(
+            pay_type=self.pay_type.strip(), source=self.source, method=self.method
+        )
 
 
 @strawberry.input
@@ -101,6 +109,6 @@ class SettingsChange:
             version=m.version,
             changed_at=m.changed_at,
             changed_by_key_id=strawberry.ID(m.actor_key_id) if m.actor_key_id else None,
-            before=m.before,
-            after=m.after,
+            before=cast(JSON, m.before),
+            after=cast(JSON, m.after),
         )

@@ -39,7 +39,9 @@ class Location:
 
     @classmethod
     def from_model(cls, m: LocationModel) -> Location:
-        return cls(id=strawberry.ID(m.id), name=m.name, time_zone=m.time_zone, created_at=m.created_at)
+        return cls(
+            id=strawberry.ID(m.id), name=m.name, time_zone=m.time_zone, created_at=m.created_at
+        )
 
 
 @strawberry.type

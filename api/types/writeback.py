@@ -3,7 +3,7 @@ from __future__ import annotations
 import base64
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -43,7 +43,9 @@ class PaymentDetails:
     gross_amount: Decimal
     fee: Decimal
     net_amount: Decimal
-    posted_amount: Decimal = strawberry.field(description="What is written to the PMS (net or gross)")
+    posted_amount: Decimal = strawberry.field(
+        description="What is written to the PMS (net or gross)"
+    )
     pay_type: str | None
     check_number: str | None
 
@@ -63,7 +65,9 @@ class Writeback:
     pms_record_id: str | None
     failure_reason: str | None
     failure_hint: str | None
-    marker: str = strawberry.field(description="Reference left in the PMS record, e.g. [WB:<marker>]")
+    marker: str = strawberry.field(
+        description="Reference left in the PMS record, e.g. [WB:<marker>]"
+    )
     settings_version: int
     settings_snapshot: JSON
     payment: PaymentDetails | None
@@ -100,7 +104,7 @@ class Writeback:
             failure_hint=m.failure_hint,
             marker=m.marker,
             settings_version=m.settings_version,
-            settings_snapshot=m.settings_snapshot,
+            settings_snapshot=cast(JSON, m.settings_snapshot),
             payment=payment,
             attempts=[WritebackAttempt.from_model(a) for a in attempts],
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from redis.asyncio import Redis
@@ -34,7 +34,7 @@ class RedisEventBus:
         counts = await self._redis.pubsub_numsub(CHANNEL_PREFIX + channel)
         return int(counts[0][1]) if counts else 0
 
-    async def subscribe(self, channel: str) -> AsyncIterator[dict[str, Any]]:
+    async def subscribe(self, channel: str) -> AsyncGenerator[dict[str, Any], None]:
         backoff = 0.5
         while True:
             try:
@@ -42,7 +42,9 @@ class RedisEventBus:
                     await pubsub.subscribe(CHANNEL_PREFIX + channel)
                     backoff = 0.5
                     while True:
-                        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                        message = await pubsub.get_message(
+                            ignore_subscribe_messages=True, timeout=1.0
+                        )
                         if message is not None:
                             yield json.loads(message["data"])
             except (RedisConnectionError, RedisTimeoutError, OSError):

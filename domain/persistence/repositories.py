@@ -99,7 +99,9 @@ class SettingsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, location_id: str, kind: str, for_update: bool = False) -> LocationSettings | None:
+    async def get(
+        self, location_id: str, kind: str, for_update: bool = False
+    ) -> LocationSettings | None:
         stmt = select(LocationSettings).where(
             LocationSettings.location_id == location_id, LocationSettings.kind == kind
         )
@@ -155,7 +157,9 @@ class IntentRepository:
             return None
         return intent
 
-    async def by_source_id(self, location_id: str, kind: str, source_id: str) -> WritebackIntent | None:
+    async def by_source_id(
+        self, location_id: str, kind: str, source_id: str
+    ) -> WritebackIntent | None:
         return await self._session.scalar(
             select(WritebackIntent).where(
                 WritebackIntent.location_id == location_id,
@@ -168,7 +172,7 @@ class IntentRepository:
         self, f: HistoryFilter, after: tuple[datetime, str] | None, limit: int
     ) -> Sequence[WritebackIntent]:
         """Newest first, keyset-paginated on (created_at, id)."""
-        stmt: Select[tuple[WritebackIntent]] = select(WritebackIntent).where(
+        stmt: Select[WritebackIntent] = select(WritebackIntent).where(
             WritebackIntent.organization_id == f.organization_id
         )
         if f.location_ids is not None:
@@ -197,17 +201,27 @@ class IntentRepository:
                     and_(WritebackIntent.created_at == created_at, WritebackIntent.id < intent_id),
                 )
             )
-        stmt = stmt.order_by(WritebackIntent.created_at.desc(), WritebackIntent.id.desc()).limit(limit)
+        stmt = stmt.order_by(WritebackIntent.created_at.desc(), WritebackIntent.id.desc()).limit(
+            limit
+        )
         return (await self._session.scalars(stmt)).all()
 
-    async def due(self, now: datetime, statuses: Sequence[str], limit: int) -> Sequence[WritebackIntent]:
+    async def due(
+        self, now: datetime, statuses: Sequence[str], limit: int
+    ) -> Sequence[WritebackIntent]:
         """Intents the worker owes an attempt: due retries, and claims that expired."""
         stmt = (
             select(WritebackIntent)
             .where(
                 WritebackIntent.status.in_(statuses),
-                or_(WritebackIntent.next_attempt_at.is_(None), WritebackIntent.next_attempt_at <= now),
-                or_(WritebackIntent.claim_expires_at.is_(None), WritebackIntent.claim_expires_at <= now),
+                or_(
+                    WritebackIntent.next_attempt_at.is_(None),
+                    WritebackIntent.next_attempt_at <= now,
+                ),
+                or_(
+                    WritebackIntent.claim_expires_at.is_(None),
+                    WritebackIntent.claim_expires_at <= now,
+                ),
             )
             .order_by(WritebackIntent.next_attempt_at)
             .limit(limit)

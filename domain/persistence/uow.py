@@ -64,7 +64,9 @@ class UnitOfWork:
         self._pending_jobs.clear()
         self._pending_events.clear()
 
-    def enqueue_posting_after_commit(self, kind: str, intent_id: str, defer_seconds: float = 0.0) -> None:
+    def enqueue_posting_after_commit(
+        self, kind: str, intent_id: str, defer_seconds: float = 0.0
+    ) -> None:
         self._pending_jobs.append((kind, intent_id, defer_seconds))
 
     def publish_after_commit(self, channel: str, payload: dict[str, Any]) -> None:
@@ -83,7 +85,9 @@ class UnitOfWork:
             try:
                 await self._jobs.enqueue_posting(kind, intent_id, defer)
             except Exception:
-                log.warning("enqueue failed after commit; the sweeper will pick it up", exc_info=True)
+                log.warning(
+                    "enqueue failed after commit; the sweeper will pick it up", exc_info=True
+                )
         for channel, payload in events:
             try:
                 await self._events.publish(channel, payload)

@@ -43,7 +43,11 @@ async def set_connection(
         errors.append(FieldError("system", f"{system.value} has no supported integration path yet"))
     parsed = urlparse(base_url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        errors.append(FieldError("baseUrl", "must be an http(s) URL such as https://api.opendental.com/api/v1"))
+        errors.append(
+            FieldError(
+                "baseUrl", "must be an http(s) URL such as https://api.opendental.com/api/v1"
+            )
+        )
     if not developer_key.strip():
         errors.append(FieldError("developerKey", "is required"))
     if not customer_key.strip():
@@ -54,13 +58,17 @@ async def set_connection(
         raise ValidationFailed(errors)
     connection = await uow.connections.get(location.id)
     if connection is None:
-        connection = PmsConnection(location_id=location.id, organization_id=location.organization_id)
+        connection = PmsConnection(
+            location_id=location.id, organization_id=location.organization_id
+        )
         uow.connections.add(connection)
     connection.system = system.value
     connection.base_url = base_url.rstrip("/")
     connection.developer_key_encrypted = secret_box.encrypt(developer_key.strip())
     connection.customer_key_encrypted = secret_box.encrypt(customer_key.strip())
-    connection.write_interval_seconds = 1.0 if write_interval_seconds is None else write_interval_seconds
+    connection.write_interval_seconds = (
+        1.0 if write_interval_seconds is None else write_interval_seconds
+    )
     connection.updated_at = utcnow()
     connection.updated_by = principal.key_id
     await uow.flush()
@@ -115,15 +123,18 @@ async def check_connection(
             ConnectionCheck("credentials", False, exc.message, exc.hint),
         ]
     except PermanentError as exc:
-        return [ConnectionCheck("reachable", True, "the PMS answered"),
-                ConnectionCheck("paymentTypes", False, exc.message, exc.hint)]
+        return [
+            ConnectionCheck("reachable", True, "the PMS answered"),
+            ConnectionCheck("paymentTypes", False, exc.message, exc.hint),
+        ]
     except ConnectorError as exc:
         return [
             ConnectionCheck(
                 "reachable",
                 False,
                 exc.message,
-                "Check the API base URL and that the practice's PMS (and its eConnector) is running",
+                "Check the API base URL and that the practice's PMS (and its eConnector) "
+                "is running",
             )
         ]
     checks.append(ConnectionCheck("reachable", True, "the PMS answered"))
@@ -133,7 +144,10 @@ async def check_connection(
     else:
         checks.append(
             ConnectionCheck(
-                "paymentTypes", False, "no active payment types", "Add a payment type in the PMS definitions"
+                "paymentTypes",
+                False,
+                "no active payment types",
+                "Add a payment type in the PMS definitions",
             )
         )
     return checks

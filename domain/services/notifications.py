@@ -20,7 +20,10 @@ def raise_writeback_failed(uow: UnitOfWork, intent: WritebackIntent) -> Notifica
         location_id=intent.location_id,
         intent_id=intent.id,
         category=WRITEBACK_FAILED,
-        message=f"The {intent.kind} {intent.source_id} was not written to the PMS: {intent.failure_reason}",
+        message=(
+            f"The {intent.kind} {intent.source_id} was not written to the PMS: "
+            f"{intent.failure_reason}"
+        ),
         hint=intent.failure_hint,
         created_at=utcnow(),
     )
@@ -40,7 +43,9 @@ async def list_notifications(
     if location_id is not None:
         await require_location(uow, principal, location_id)
         location_ids = [location_id]
-    return await uow.notifications.list(principal.organization_id, location_ids, unacknowledged_only, limit)
+    return await uow.notifications.list(
+        principal.organization_id, location_ids, unacknowledged_only, limit
+    )
 
 
 async def acknowledge(uow: UnitOfWork, principal: Principal, notification_id: str) -> Notification:

@@ -28,14 +28,18 @@ class VersionedSettings:
     version: int
 
 
-async def current_settings(uow: UnitOfWork, location_id: str, for_update: bool = False) -> VersionedSettings:
+async def current_settings(
+    uow: UnitOfWork, location_id: str, for_update: bool = False
+) -> VersionedSettings:
     row = await uow.settings.get(location_id, KIND, for_update=for_update)
     if row is None:
         return VersionedSettings(PaymentWritebackSettings(), 0)
     return VersionedSettings(PaymentWritebackSettings.from_dict(row.data), row.version)
 
 
-async def get_settings(uow: UnitOfWork, principal: Principal, location_id: str) -> VersionedSettings:
+async def get_settings(
+    uow: UnitOfWork, principal: Principal, location_id: str
+) -> VersionedSettings:
     principal.require_staff()
     await require_location(uow, principal, location_id)
     return await current_settings(uow, location_id)
@@ -75,7 +79,9 @@ async def update_settings(
     version = current.version + 1
     row = await uow.settings.get(location_id, KIND)
     if row is None:
-        row = LocationSettings(location_id=location_id, kind=KIND, version=version, data=new.to_dict())
+        row = LocationSettings(
+            location_id=location_id, kind=KIND, version=version, data=new.to_dict()
+        )
         uow.settings.add(row)
     row.version = version
     row.data = new.to_dict()
@@ -96,7 +102,9 @@ async def update_settings(
     return VersionedSettings(new, version)
 
 
-async def settings_changes(uow: UnitOfWork, principal: Principal, location_id: str) -> list[SettingsChange]:
+async def settings_changes(
+    uow: UnitOfWork, principal: Principal, location_id: str
+) -> list[SettingsChange]:
     principal.require_staff()
     await require_location(uow, principal, location_id)
     return list(await uow.settings.list_changes(location_id, KIND))

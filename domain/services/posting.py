@@ -93,7 +93,11 @@ async def _claim(new_uow: UowFactory, deps: PostingDeps, intent_id: str) -> _Cla
         now = utcnow()
         if status not in DUE_STATUSES:
             return PostingOutcome(status)
-        if status is WritebackStatus.POSTING and intent.claim_expires_at and intent.claim_expires_at > now:
+        if (
+            status is WritebackStatus.POSTING
+            and intent.claim_expires_at
+            and intent.claim_expires_at > now
+        ):
             # Another worker holds it; look again once its claim could have expired.
             return PostingOutcome(status, (intent.claim_expires_at - now).total_seconds() + 1)
         if intent.next_attempt_at and intent.next_attempt_at > now:
@@ -154,13 +158,20 @@ async def _call_pms(
     deps: PostingDeps, claim: _Claim
 ) -> tuple[AttemptOutcome, PostedRecord | None, ConnectorError | None]:
     if claim.credentials is None:
-        return AttemptOutcome.PERMANENT_ERROR, None, PermanentError(
-            "the location has no PMS connection", "An admin must set the PMS connection, then retry"
+        return (
+            AttemptOutcome.PERMANENT_ERROR,
+            None,
+            PermanentError(
+                "the location has no PMS connection",
+                "An admin must set the PMS connection, then retry",
+            ),
         )
     connector: PmsConnector = deps.registry.connector_for(claim.credentials)
     try:
         if claim.reconcile_first:
-            found = await connector.find_payment(claim.patient_ref, claim.marker, claim.lookup_since)
+            found = await connector.find_payment(
+                claim.patient_ref, claim.marker, claim.lookup_since
+            )
             if found is not None:
                 return AttemptOutcome.FOUND_EXISTING, found, None
         record = await connector.post_payment(claim.posting)
@@ -195,7 +206,10 @@ async def _record(
         attempt.finished_at = now
         attempt.error = error.message if error else None
         attempt.pms_record_id = record.record_id if record else None
-        if intent.attempt_count != claim.attempt_number or intent.status != WritebackStatus.POSTING.value:
+        if (
+            intent.attempt_count != claim.attempt_number
+            or intent.status != WritebackStatus.POSTING.value
+        ):
             # Our claim expired and another worker took over; it reconciles by marker, so
             # only our attempt row is recorded here.
             await uow.commit()
@@ -213,7 +227,9 @@ async def _record(
             _fail(uow, intent, now, error.message, error.hint)
         else:
             counted = sum(
-                1 for a in attempts if a.number > intent.budget_start_attempt and a.outcome in _COUNTED
+                1
+                for a in attempts
+                if a.number > intent.budget_start_attempt and a.outcome in _COUNTED
             )
             if deps.retry_policy.exhausted(counted):
                 _fail(uow, intent, now, *_exhausted_reason(outcome, intent, error))
@@ -233,7 +249,11 @@ async def _record(
         await uow.commit()
         log.info(
             "writeback attempt recorded",
-            extra={"intent_id": intent.id, "attempt": claim.attempt_number, "outcome": outcome.value},
+            extra={
+                "intent_id": intent.id,
+                "attempt": claim.attempt_number,
+                "outcome": outcome.value,
+            },
         )
         return PostingOutcome(WritebackStatus(intent.status), defer)
 

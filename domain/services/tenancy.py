@@ -29,7 +29,9 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _issue(organization_id: str, name: str, role: Role, location_ids: list[str], created_by: str | None) -> IssuedKey:
+def _issue(
+    organization_id: str, name: str, role: Role, location_ids: list[str], created_by: str | None
+) -> IssuedKey:
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
@@ -56,7 +58,11 @@ def _check_time_zone(time_zone: str) -> None:
         ZoneInfo(time_zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ValidationFailed(
-            [FieldError("timeZone", f"{time_zone!r} is not an IANA time zone such as America/Chicago")]
+            [
+                FieldError(
+                    "timeZone", f"{time_zone!r} is not an IANA time zone such as America/Chicago"
+                )
+            ]
         ) from None
 
 
@@ -71,10 +77,14 @@ async def create_organization(uow: UnitOfWork, name: str) -> tuple[Organization,
     return organization, issued
 
 
-async def create_location(uow: UnitOfWork, principal: Principal, name: str, time_zone: str) -> Location:
+async def create_location(
+    uow: UnitOfWork, principal: Principal, name: str, time_zone: str
+) -> Location:
     principal.require_admin()
     _check_time_zone(time_zone)
-    location = Location(organization_id=principal.organization_id, name=_check_name(name), time_zone=time_zone)
+    location = Location(
+        organization_id=principal.organization_id, name=_check_name(name), time_zone=time_zone
+    )
     uow.locations.add(location)
     await uow.flush()
     return location
@@ -92,10 +102,18 @@ async def create_api_key(
 ) -> IssuedKey:
     principal.require_admin()
     if location_ids and role is not Role.PARTNER:
-        raise ValidationFailed([FieldError("locationIds", "only partner keys are limited to locations")])
+        raise ValidationFailed(
+            [FieldError("locationIds", "only partner keys are limited to locations")]
+        )
     for location_id in location_ids:
         await require_location(uow, principal, location_id)
-    issued = _issue(principal.organization_id, _check_name(name), role, sorted(set(location_ids)), principal.key_id)
+    issued = _issue(
+        principal.organization_id,
+        _check_name(name),
+        role,
+        sorted(set(location_ids)),
+        principal.key_id,
+    )
     uow.api_keys.add(issued.key)
     await uow.flush()
     return issued
@@ -123,4 +141,6 @@ async def authenticate(uow: UnitOfWork, presented: str) -> Principal | None:
         return None
     role = Role(key.role)
     scoped = frozenset(key.location_ids) if role is Role.PARTNER and key.location_ids else None
-    return Principal(key_id=key.id, organization_id=key.organization_id, role=role, location_ids=scoped)
+    return Principal(
+        key_id=key.id, organization_id=key.organization_id, role=role, location_ids=scoped
+    )

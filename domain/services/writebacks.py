@@ -57,7 +57,9 @@ class Submitted:
 
 
 async def _replay(uow: UnitOfWork, location_id: str, valid: ValidPayment) -> Submitted | None:
-    existing = await uow.intents.by_source_id(location_id, WritebackKind.PAYMENT, valid.submission.payment_id)
+    existing = await uow.intents.by_source_id(
+        location_id, WritebackKind.PAYMENT, valid.submission.payment_id
+    )
     if existing is None:
         return None
     if existing.fingerprint != valid.fingerprint:
@@ -68,14 +70,19 @@ async def _replay(uow: UnitOfWork, location_id: str, valid: ValidPayment) -> Sub
 
 
 async def submit_payment(
-    uow: UnitOfWork, principal: Principal, registry: ConnectorRegistry, submission: PaymentSubmission
+    uow: UnitOfWork,
+    principal: Principal,
+    registry: ConnectorRegistry,
+    submission: PaymentSubmission,
 ) -> Submitted:
     principal.require_staff()
     location = await require_location(uow, principal, submission.location_id)
     location_id, organization_id = location.id, location.organization_id
     connection = await uow.connections.get(location_id)
     capabilities = registry.capabilities(PmsSystem(connection.system)) if connection else None
-    valid = validate_payment(submission, numeric_patient_ids=bool(capabilities and capabilities.numeric_patient_ids))
+    valid = validate_payment(
+        submission, numeric_patient_ids=bool(capabilities and capabilities.numeric_patient_ids)
+    )
     replay = await _replay(uow, location_id, valid)
     if replay is not None:
         return replay
@@ -119,7 +126,9 @@ async def submit_payment(
             "amount_cents": decision.amount_cents,
             "pay_type": decision.pay_type,
             "check_number": submission.check_number,
-            "note": payment_note(marker, submission.source, submission.method, valid.gross_cents, valid.fee_cents),
+            "note": payment_note(
+                marker, submission.source, submission.method, valid.gross_cents, valid.fee_cents
+            ),
         },
         settings_version=decision.settings_version,
         settings_snapshot=decision.snapshot(),
@@ -152,13 +161,17 @@ async def retry_writeback(uow: UnitOfWork, principal: Principal, intent_id: str)
     """Staff push a failed item again. Reconciliation by marker still runs before any re-post."""
     principal.require_staff()
     intent = await uow.intents.get(intent_id, for_update=True)
-    if intent is None or intent.organization_id != principal.organization_id or not principal.may_see_location(
-        intent.location_id
+    if (
+        intent is None
+        or intent.organization_id != principal.organization_id
+        or not principal.may_see_location(intent.location_id)
     ):
         raise NotFound("no such writeback")
     current = WritebackStatus(intent.status)
     if current is not WritebackStatus.FAILED:
-        raise InvalidTransition(f"only failed writebacks can be retried; this one is {current.value}")
+        raise InvalidTransition(
+            f"only failed writebacks can be retried; this one is {current.value}"
+        )
     check_transition(current, WritebackStatus.QUEUED)
     now = utcnow()
     intent.status = WritebackStatus.QUEUED.value
@@ -201,7 +214,9 @@ async def history(
     return HistoryPage(items=items, attempts=attempts, has_next=len(rows) > first)
 
 
-async def get_writeback(uow: UnitOfWork, principal: Principal, intent_id: str) -> tuple[WritebackIntent, list[WritebackAttempt]]:
+async def get_writeback(
+    uow: UnitOfWork, principal: Principal, intent_id: str
+) -> tuple[WritebackIntent, list[WritebackAttempt]]:
     intent = await uow.intents.get_scoped(principal.organization_id, intent_id)
     if intent is None or not principal.may_see_location(intent.location_id):
         raise NotFound("no such writeback")

@@ -26,14 +26,18 @@ async def test_the_same_payment_id_returns_the_same_writeback(practice: Practice
     assert await count_intents(practice) == 1
 
 
-async def test_the_same_payment_id_with_a_different_amount_is_a_conflict(practice: Practice) -> None:
+async def test_the_same_payment_id_with_a_different_amount_is_a_conflict(
+    practice: Practice,
+) -> None:
     await practice.submit(paymentId="pay-abc", grossAmount="10.00")
     other = await practice.submit(paymentId="pay-abc", grossAmount="11.00")
     assert other["__typename"] == "ConflictError"
     assert await count_intents(practice) == 1
 
 
-async def test_concurrent_submissions_of_one_payment_id_make_one_writeback(practice: Practice) -> None:
+async def test_concurrent_submissions_of_one_payment_id_make_one_writeback(
+    practice: Practice,
+) -> None:
     results = await asyncio.gather(*(practice.submit(paymentId="pay-race") for _ in range(5)))
     assert {r["__typename"] for r in results} == {"SubmitPaymentSuccess"}
     assert len({r["writeback"]["id"] for r in results}) == 1
@@ -60,7 +64,9 @@ async def test_an_unknown_location_is_not_found(practice: Practice) -> None:
     assert result["__typename"] == "NotFoundError"
 
 
-async def test_a_writeback_records_the_settings_version_it_was_decided_under(practice: Practice) -> None:
+async def test_a_writeback_records_the_settings_version_it_was_decided_under(
+    practice: Practice,
+) -> None:
     before = await practice.submit()
     await practice.settings(amountBasis="GROSS")
     after = await practice.submit()
@@ -76,9 +82,12 @@ async def test_history_is_newest_first_and_pages_with_a_cursor(practice: Practic
     seen: list[str] = []
     after = None
     while True:
-        page = (await practice.staff.execute(
-            ops.WRITEBACKS, {"filter": {"locationId": practice.location_id}, "first": 2, "after": after}
-        ))["writebacks"]
+        page = (
+            await practice.staff.execute(
+                ops.WRITEBACKS,
+                {"filter": {"locationId": practice.location_id}, "first": 2, "after": after},
+            )
+        )["writebacks"]
         seen += [e["node"]["id"] for e in page["edges"]]
         if not page["pageInfo"]["hasNextPage"]:
             break
@@ -92,10 +101,15 @@ async def test_history_filters_by_status_patient_and_source_id(practice: Practic
     queued = (await practice.submit(paymentId="wanted", patientRef="3"))["writeback"]
 
     async def ids(filter: dict[str, Any]) -> list[str]:
-        page = (await practice.staff.execute(ops.WRITEBACKS, {"filter": filter, "first": 50}))["writebacks"]
+        page = (await practice.staff.execute(ops.WRITEBACKS, {"filter": filter, "first": 50}))[
+            "writebacks"
+        ]
         return [e["node"]["id"] for e in page["edges"]]
 
     assert await ids({"statuses": ["SKIPPED"]}) == [skipped["id"]]
     assert await ids({"patientRef": "3"}) == [queued["id"]]
     assert await ids({"sourceId": "wanted"}) == [queued["id"]]
-    assert await ids({"kind": "PAYMENT", "locationId": practice.location_id}) == [queued["id"], skipped["id"]]
+    assert await ids({"kind": "PAYMENT", "locationId": practice.location_id}) == [
+        queued["id"],
+        skipped["id"],
+    ]

@@ -54,9 +54,10 @@ async def test_events_reach_subscribers_on_every_api_process(
     port = free_port()
     server, task = await start_server(create_app(second), port)
     try:
-        async with connect(api.ws_url, practice.staff.key) as ws1, connect(
-            f"ws://127.0.0.1:{port}/graphql", practice.staff.key
-        ) as ws2:
+        async with (
+            connect(api.ws_url, practice.staff.key) as ws1,
+            connect(f"ws://127.0.0.1:{port}/graphql", practice.staff.key) as ws2,
+        ):
             sub1 = await subscribe(ws1, ops.WRITEBACK_EVENTS, {"locationId": practice.location_id})
             sub2 = await subscribe(ws2, ops.WRITEBACK_EVENTS, {"locationId": practice.location_id})
             await wait_until_listening(container, practice.location_id, count=2)
@@ -69,9 +70,15 @@ async def test_events_reach_subscribers_on_every_api_process(
 
 
 async def test_a_caller_cannot_subscribe_to_another_organizations_location(
-    practice: Practice, api: Api, container: Container, client_for: ClientFactory, opendental_simulator: Any
+    practice: Practice,
+    api: Api,
+    container: Container,
+    client_for: ClientFactory,
+    opendental_simulator: Any,
 ) -> None:
-    other = await setup_practice(container, client_for, opendental_simulator, name="Elsewhere Dental")
+    other = await setup_practice(
+        container, client_for, opendental_simulator, name="Elsewhere Dental"
+    )
     async with connect(api.ws_url, other.staff.key) as ws:
         sub = await subscribe(ws, ops.WRITEBACK_EVENTS, {"locationId": practice.location_id})
         message = await sub.next_message()
@@ -80,9 +87,15 @@ async def test_a_caller_cannot_subscribe_to_another_organizations_location(
 
 
 async def test_subscribers_receive_nothing_of_another_organization(
-    practice: Practice, api: Api, container: Container, client_for: ClientFactory, opendental_simulator: Any
+    practice: Practice,
+    api: Api,
+    container: Container,
+    client_for: ClientFactory,
+    opendental_simulator: Any,
 ) -> None:
-    other = await setup_practice(container, client_for, opendental_simulator, name="Elsewhere Dental")
+    other = await setup_practice(
+        container, client_for, opendental_simulator, name="Elsewhere Dental"
+    )
     async with connect(api.ws_url, other.staff.key) as ws:
         sub = await subscribe(ws, ops.WRITEBACK_EVENTS, {"locationId": other.location_id})
         await wait_until_listening(container, other.location_id)
@@ -93,8 +106,12 @@ async def test_subscribers_receive_nothing_of_another_organization(
     assert {e["writebackId"] for e in events} == {theirs["id"]}
 
 
-async def test_a_partner_cannot_watch_live_events(practice: Practice, api: Api, client_for: ClientFactory) -> None:
-    key = (await practice.admin.execute(ops.CREATE_API_KEY, {"name": "p", "role": "PARTNER"}))["createApiKey"]
+async def test_a_partner_cannot_watch_live_events(
+    practice: Practice, api: Api, client_for: ClientFactory
+) -> None:
+    key = (await practice.admin.execute(ops.CREATE_API_KEY, {"name": "p", "role": "PARTNER"}))[
+        "createApiKey"
+    ]
     async with connect(api.ws_url, key["secret"]) as ws:
         sub = await subscribe(ws, ops.WRITEBACK_EVENTS, {"locationId": practice.location_id})
         message = await sub.next_message()

@@ -13,8 +13,12 @@ from tests.fixtures.stack import ClientFactory
 
 
 @pytest.fixture
-async def other_practice(container: Container, client_for: ClientFactory, opendental_simulator: Any) -> Practice:
-    return await setup_practice(container, client_for, opendental_simulator, name="Other Org Dental")
+async def other_practice(
+    container: Container, client_for: ClientFactory, opendental_simulator: Any
+) -> Practice:
+    return await setup_practice(
+        container, client_for, opendental_simulator, name="Other Org Dental"
+    )
 
 
 async def test_requests_without_a_valid_key_are_refused(
@@ -40,9 +44,13 @@ async def test_a_caller_cannot_read_another_organizations_writebacks(
         ops.WRITEBACKS, {"filter": {"locationId": other_practice.location_id}, "first": 5}
     )
     assert errors[0]["message"] == "no such location"
-    errors = await practice.staff.errors(ops.GET_SETTINGS, {"locationId": other_practice.location_id})
+    errors = await practice.staff.errors(
+        ops.GET_SETTINGS, {"locationId": other_practice.location_id}
+    )
     assert errors[0]["message"] == "no such location"
-    notes = (await practice.staff.execute(ops.NOTIFICATIONS, {"unacknowledgedOnly": False}))["notifications"]
+    notes = (await practice.staff.execute(ops.NOTIFICATIONS, {"unacknowledgedOnly": False}))[
+        "notifications"
+    ]
     assert all(n["locationId"] == practice.location_id for n in notes)
 
 
@@ -52,35 +60,58 @@ async def test_a_caller_cannot_change_another_organizations_things(
     theirs = (await other_practice.submit(patientRef="99999"))["writeback"]
     submit = await practice.submit(locationId=other_practice.location_id)
     assert submit["__typename"] == "NotFoundError"
-    settings = (await practice.admin.execute(
-        ops.UPDATE_SETTINGS, {"input": {"locationId": other_practice.location_id, "amountBasis": "GROSS"}}
-    ))["updatePaymentWritebackSettings"]
+    settings = (
+        await practice.admin.execute(
+            ops.UPDATE_SETTINGS,
+            {"input": {"locationId": other_practice.location_id, "amountBasis": "GROSS"}},
+        )
+    )["updatePaymentWritebackSettings"]
     assert settings["__typename"] == "NotFoundError"
-    connection = (await practice.admin.execute(
-        ops.SET_PMS_CONNECTION,
-        {"input": {"locationId": other_practice.location_id, "system": "OPEN_DENTAL",
-                   "baseUrl": "http://evil.example/api/v1", "developerKey": "x", "customerKey": "y"}},
-    ))["setPmsConnection"]
+    connection = (
+        await practice.admin.execute(
+            ops.SET_PMS_CONNECTION,
+            {
+                "input": {
+                    "locationId": other_practice.location_id,
+                    "system": "OPEN_DENTAL",
+                    "baseUrl": "http://evil.example/api/v1",
+                    "developerKey": "x",
+                    "customerKey": "y",
+                }
+            },
+        )
+    )["setPmsConnection"]
     assert connection["__typename"] == "NotFoundError"
-    retry = (await practice.staff.execute(ops.RETRY_WRITEBACK, {"id": theirs["id"]}))["retryWriteback"]
-    assert retry["__typename"] == "NotFoundError"
-    check = (await practice.staff.execute(ops.CHECK_CONNECTION, {"locationId": other_practice.location_id}))[
-        "checkConnection"
+    retry = (await practice.staff.execute(ops.RETRY_WRITEBACK, {"id": theirs["id"]}))[
+        "retryWriteback"
     ]
+    assert retry["__typename"] == "NotFoundError"
+    check = (
+        await practice.staff.execute(
+            ops.CHECK_CONNECTION, {"locationId": other_practice.location_id}
+        )
+    )["checkConnection"]
     assert check["__typename"] == "NotFoundError"
 
 
-async def test_a_partner_key_reads_history_but_cannot_mutate(practice: Practice, client_for: ClientFactory) -> None:
+async def test_a_partner_key_reads_history_but_cannot_mutate(
+    practice: Practice, client_for: ClientFactory
+) -> None:
     mine = (await practice.submit())["writeback"]
-    key = (await practice.admin.execute(ops.CREATE_API_KEY, {"name": "partner", "role": "PARTNER"}))["createApiKey"]
+    key = (
+        await practice.admin.execute(ops.CREATE_API_KEY, {"name": "partner", "role": "PARTNER"})
+    )["createApiKey"]
     partner = client_for(key["secret"])
     page = (await partner.execute(ops.WRITEBACKS, {"first": 10}))["writebacks"]
     assert [e["node"]["id"] for e in page["edges"]] == [mine["id"]]
     for document, variables, field in [
         (ops.SUBMIT_PAYMENT, {"input": practice.payment_input()}, "submitPayment"),
         (ops.RETRY_WRITEBACK, {"id": mine["id"]}, "retryWriteback"),
-        (ops.UPDATE_SETTINGS, {"input": {"locationId": practice.location_id, "amountBasis": "GROSS"}},
-         "updatePaymentWritebackSettings"),
+        (
+            ops.UPDATE_SETTINGS,
+            {"input": {"locationId": practice.location_id, "amountBasis": "GROSS"}},
+            "updatePaymentWritebackSettings",
+        ),
         (ops.CREATE_LOCATION, {"name": "x", "tz": "UTC"}, "createLocation"),
         (ops.CREATE_API_KEY, {"name": "x", "role": "ADMIN"}, "createApiKey"),
     ]:
@@ -93,25 +124,36 @@ async def test_a_partner_key_reads_history_but_cannot_mutate(practice: Practice,
 async def test_a_partner_limited_to_some_locations_sees_only_those(
     practice: Practice, client_for: ClientFactory
 ) -> None:
-    second = (await practice.admin.execute(ops.CREATE_LOCATION, {"name": "Second", "tz": "America/Denver"}))[
-        "createLocation"
-    ]["location"]
+    second = (
+        await practice.admin.execute(
+            ops.CREATE_LOCATION, {"name": "Second", "tz": "America/Denver"}
+        )
+    )["createLocation"]["location"]
     await practice.submit()
-    key = (await practice.admin.execute(
-        ops.CREATE_API_KEY, {"name": "partner", "role": "PARTNER", "locationIds": [second["id"]]}
-    ))["createApiKey"]
+    key = (
+        await practice.admin.execute(
+            ops.CREATE_API_KEY,
+            {"name": "partner", "role": "PARTNER", "locationIds": [second["id"]]},
+        )
+    )["createApiKey"]
     partner = client_for(key["secret"])
     page = (await partner.execute(ops.WRITEBACKS, {"first": 10}))["writebacks"]
     assert page["edges"] == []
-    errors = await partner.errors(ops.WRITEBACKS, {"filter": {"locationId": practice.location_id}, "first": 5})
+    errors = await partner.errors(
+        ops.WRITEBACKS, {"filter": {"locationId": practice.location_id}, "first": 5}
+    )
     assert errors[0]["message"] == "no such location"
 
 
 async def test_a_revoked_key_stops_working(practice: Practice, client_for: ClientFactory) -> None:
-    key = (await practice.admin.execute(ops.CREATE_API_KEY, {"name": "temp", "role": "STAFF"}))["createApiKey"]
+    key = (await practice.admin.execute(ops.CREATE_API_KEY, {"name": "temp", "role": "STAFF"}))[
+        "createApiKey"
+    ]
     temp = client_for(key["secret"])
     assert (await temp.raw("{ me { role } }")).status_code == 200
-    revoked = (await practice.admin.execute(ops.REVOKE_API_KEY, {"id": key["apiKey"]["id"]}))["revokeApiKey"]
+    revoked = (await practice.admin.execute(ops.REVOKE_API_KEY, {"id": key["apiKey"]["id"]}))[
+        "revokeApiKey"
+    ]
     assert revoked["apiKey"]["revokedAt"]
     assert (await temp.raw("{ me { role } }")).status_code == 401
 
@@ -130,14 +172,14 @@ async def test_keys_are_stored_hashed_and_pms_keys_encrypted(practice: Practice)
 
 
 async def test_pms_keys_are_never_returned(practice: Practice) -> None:
-    fields = (await practice.admin.execute('{ __type(name: "PmsConnection") { fields { name } } }'))["__type"][
-        "fields"
-    ]
+    fields = (
+        await practice.admin.execute('{ __type(name: "PmsConnection") { fields { name } } }')
+    )["__type"]["fields"]
     assert {f["name"] for f in fields}.isdisjoint({"developerKey", "customerKey"})
 
 
 async def test_an_invalid_time_zone_is_refused(practice: Practice) -> None:
-    result = (await practice.admin.execute(ops.CREATE_LOCATION, {"name": "X", "tz": "Mars/Olympus"}))[
-        "createLocation"
-    ]
+    result = (
+        await practice.admin.execute(ops.CREATE_LOCATION, {"name": "X", "tz": "Mars/Olympus"})
+    )["createLocation"]
     assert result["__typename"] == "ValidationError"

@@ -7,6 +7,7 @@ from domain.enums import (
     WritebackStatus,
 )
 from domain.payment_settings import (
+    PaymentDecision,
     PaymentSettingsChanges,
     PaymentWritebackSettings,
     PayTypeMapping,
@@ -19,7 +20,9 @@ from domain.ports import Capabilities
 OPEN_DENTAL = Capabilities(patient_payments=True, numeric_patient_ids=True)
 
 
-def decide(settings: PaymentWritebackSettings, source: PaymentSource = PaymentSource.CARD_TERMINAL):
+def decide(
+    settings: PaymentWritebackSettings, source: PaymentSource = PaymentSource.CARD_TERMINAL
+) -> PaymentDecision:
     return decide_payment(settings, 3, source, PaymentMethod.CARD, 10_000, 320)
 
 
@@ -34,9 +37,9 @@ def test_gross_basis_posts_the_full_amount() -> None:
 
 
 def test_disabled_source_is_skipped() -> None:
-    s = PaymentSettingsChanges(sources={PaymentSource.MEMBERSHIP: SourceRule(enabled=False)}).apply_to(
-        PaymentWritebackSettings()
-    )
+    s = PaymentSettingsChanges(
+        sources={PaymentSource.MEMBERSHIP: SourceRule(enabled=False)}
+    ).apply_to(PaymentWritebackSettings())
     assert decide(s, PaymentSource.MEMBERSHIP).status is WritebackStatus.SKIPPED
 
 
@@ -48,11 +51,17 @@ def test_manual_source_waits_for_staff() -> None:
 
 
 def test_daily_timing_schedules() -> None:
-    assert decide(PaymentWritebackSettings(timing=PostingTiming.DAILY)).status is WritebackStatus.SCHEDULED
+    assert (
+        decide(PaymentWritebackSettings(timing=PostingTiming.DAILY)).status
+        is WritebackStatus.SCHEDULED
+    )
 
 
 def test_insurance_is_off_by_default() -> None:
-    assert decide(PaymentWritebackSettings(), PaymentSource.INSURANCE).status is WritebackStatus.SKIPPED
+    assert (
+        decide(PaymentWritebackSettings(), PaymentSource.INSURANCE).status
+        is WritebackStatus.SKIPPED
+    )
 
 
 def test_most_specific_pay_type_mapping_wins() -> None:

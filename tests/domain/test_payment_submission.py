@@ -52,7 +52,11 @@ def test_non_numeric_patient_is_refused_for_numeric_pms() -> None:
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    assert fields_of(payment_id="", gross=Decimal("0"), fee=Decimal("-1")) == ["paymentId", "grossAmount", "fee"]
+    assert fields_of(payment_id="", gross=Decimal("0"), fee=Decimal("-1")) == [
+        "paymentId",
+        "grossAmount",
+        "fee",
+    ]
 
 
 def test_fingerprint_ignores_nothing_that_matters() -> None:

@@ -1,9 +1,9 @@
 import pytest
 
+from domain.enums import PaymentMethod, PaymentSource
 from domain.enums import WritebackStatus as S
 from domain.errors import InvalidTransition
 from domain.payment_note import marker_for, marker_in, payment_note
-from domain.enums import PaymentMethod, PaymentSource
 from domain.writeback_state import check_transition
 
 

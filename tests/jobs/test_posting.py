@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from app.bootstrap import Container
-from jobs.sweeper import sweep_due_writebacks
 from jobs.context import CONTAINER
+from jobs.sweeper import sweep_due_writebacks
 from tests import graphql_ops as ops
 from tests.fixtures.practice import Practice
 from tests.fixtures.redis import empty_our_redis
@@ -27,7 +27,9 @@ async def test_instant_payment_is_posted_once_net_of_fee_with_the_mapped_payment
     practice: Practice, opendental_simulator: Any
 ) -> None:
     credit_card = await practice.payment_type_id("Credit Card")
-    await practice.settings(payTypes=[{"payType": credit_card, "source": "CARD_TERMINAL", "method": "CARD"}])
+    await practice.settings(
+        payTypes=[{"payType": credit_card, "source": "CARD_TERMINAL", "method": "CARD"}]
+    )
 
     submitted = await practice.submit(grossAmount="100.00", fee="3.20")
     assert submitted["writeback"]["status"] == "QUEUED"
@@ -41,7 +43,9 @@ async def test_instant_payment_is_posted_once_net_of_fee_with_the_mapped_payment
     assert done["settingsSnapshot"]["amount_basis"] == "net"
 
 
-async def test_gross_basis_posts_the_full_amount(practice: Practice, opendental_simulator: Any) -> None:
+async def test_gross_basis_posts_the_full_amount(
+    practice: Practice, opendental_simulator: Any
+) -> None:
     await practice.settings(amountBasis="GROSS")
     submitted = await practice.submit(grossAmount="250.55", fee="7.45")
     done = await practice.wait_for_status(submitted["writeback"]["id"], "SUCCEEDED")
@@ -50,7 +54,9 @@ async def test_gross_basis_posts_the_full_amount(practice: Practice, opendental_
     assert done["payment"]["postedAmount"] == "250.55"
 
 
-@pytest.mark.parametrize("source", ["CARD_TERMINAL", "PAYMENT_PLAN", "INSURANCE", "MEMBERSHIP", "COLLECTION"])
+@pytest.mark.parametrize(
+    "source", ["CARD_TERMINAL", "PAYMENT_PLAN", "INSURANCE", "MEMBERSHIP", "COLLECTION"]
+)
 async def test_a_disabled_source_is_recorded_as_skipped_and_nothing_is_written(
     practice: Practice, opendental_simulator: Any, source: str
 ) -> None:
@@ -61,7 +67,9 @@ async def test_a_disabled_source_is_recorded_as_skipped_and_nothing_is_written(
     assert opendental_simulator.state.post_count("payments") == 0
 
 
-@pytest.mark.parametrize("source", ["CARD_TERMINAL", "PAYMENT_PLAN", "INSURANCE", "MEMBERSHIP", "COLLECTION"])
+@pytest.mark.parametrize(
+    "source", ["CARD_TERMINAL", "PAYMENT_PLAN", "INSURANCE", "MEMBERSHIP", "COLLECTION"]
+)
 async def test_a_manual_source_waits_for_staff_and_nothing_is_written(
     practice: Practice, opendental_simulator: Any, source: str
 ) -> None:
@@ -81,7 +89,9 @@ async def test_an_enabled_automatic_source_is_posted(
     assert len(postings_with(opendental_simulator, done["marker"])) == 1
 
 
-async def test_daily_timing_leaves_the_payment_scheduled(practice: Practice, opendental_simulator: Any) -> None:
+async def test_daily_timing_leaves_the_payment_scheduled(
+    practice: Practice, opendental_simulator: Any
+) -> None:
     await practice.settings(timing="DAILY", dailyTime="17:30")
     submitted = await practice.submit()
     assert submitted["writeback"]["status"] == "SCHEDULED"
@@ -152,16 +162,22 @@ async def test_an_unknown_patient_fails_for_good_with_a_hint_and_a_notification(
     assert len(done["attempts"]) == 1
     assert done["attempts"][0]["outcome"] == "PERMANENT_ERROR"
     assert done["failureHint"]
-    notes = (await practice.staff.execute(ops.NOTIFICATIONS, {"locationId": practice.location_id, "unacknowledgedOnly": True}))[
-        "notifications"
-    ]
+    notes = (
+        await practice.staff.execute(
+            ops.NOTIFICATIONS, {"locationId": practice.location_id, "unacknowledgedOnly": True}
+        )
+    )["notifications"]
     [note] = [n for n in notes if n["writebackId"] == done["id"]]
     assert note["hint"] == done["failureHint"]
-    ack = (await practice.staff.execute(ops.ACKNOWLEDGE_NOTIFICATION, {"id": note["id"]}))["acknowledgeNotification"]
+    ack = (await practice.staff.execute(ops.ACKNOWLEDGE_NOTIFICATION, {"id": note["id"]}))[
+        "acknowledgeNotification"
+    ]
     assert ack["notification"]["acknowledgedAt"]
-    remaining = (await practice.staff.execute(
-        ops.NOTIFICATIONS, {"locationId": practice.location_id, "unacknowledgedOnly": True}
-    ))["notifications"]
+    remaining = (
+        await practice.staff.execute(
+            ops.NOTIFICATIONS, {"locationId": practice.location_id, "unacknowledgedOnly": True}
+        )
+    )["notifications"]
     assert note["id"] not in [n["id"] for n in remaining]
 
 
@@ -171,11 +187,15 @@ async def test_retrying_a_failed_writeback_after_the_fix_posts_it_once(
     submitted = await practice.submit(patientRef="777")
     failed = await practice.wait_for_status(submitted["writeback"]["id"], "FAILED")
     opendental_simulator.state.add_patient("Later", "Added", pat_num=777)
-    retried = (await practice.staff.execute(ops.RETRY_WRITEBACK, {"id": failed["id"]}))["retryWriteback"]
+    retried = (await practice.staff.execute(ops.RETRY_WRITEBACK, {"id": failed["id"]}))[
+        "retryWriteback"
+    ]
     assert retried["__typename"] == "RetryWritebackSuccess"
     done = await practice.wait_for_status(failed["id"], "SUCCEEDED")
     assert len(postings_with(opendental_simulator, done["marker"])) == 1
-    again = (await practice.staff.execute(ops.RETRY_WRITEBACK, {"id": failed["id"]}))["retryWriteback"]
+    again = (await practice.staff.execute(ops.RETRY_WRITEBACK, {"id": failed["id"]}))[
+        "retryWriteback"
+    ]
     assert again["__typename"] == "InvalidStateError"
 
 
@@ -190,7 +210,11 @@ async def test_exhausted_transient_failures_end_failed_and_notify(
 
 
 async def test_a_redis_flush_mid_run_loses_nothing(
-    practice: Practice, opendental_simulator: Any, container: Container, clean_redis: str, worker: RunningWorker
+    practice: Practice,
+    opendental_simulator: Any,
+    container: Container,
+    clean_redis: str,
+    worker: RunningWorker,
 ) -> None:
     opendental_simulator.state.faults.latency_ms = 30
     await stop_worker(worker)
