@@ -33,8 +33,10 @@ class Settings(BaseSettings):
     worker_max_jobs: int = 20
     # arq's 0.5 s default adds up to half a second to every instant posting.
     worker_poll_delay_seconds: float = 0.05
-    job_timeout_seconds: float = 120.0
-    posting_claim_seconds: float = 150.0
+    # Bounds one posting job: throttle wait + lookup + post, each within pms_timeout_seconds.
+    job_timeout_seconds: float = 60.0
+    # Must outlast a live job, so a slow posting is never taken over while it runs.
+    posting_claim_seconds: float = 75.0
     sweep_batch_size: int = 500
 
     retry_max_attempts: int = 8

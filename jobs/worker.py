@@ -46,7 +46,9 @@ async def build_worker(
                 second=SWEEP_SECONDS,
                 unique=True,
                 run_at_startup=True,
-                timeout=60,
+                # arq keeps a dead worker's job locked for the longest function timeout
+                # plus 10 s, so no function may have a longer timeout than posting needs.
+                timeout=s.job_timeout_seconds,
             )
         ],
         redis_pool=pool,

@@ -92,6 +92,8 @@ async def local_stack(tmp_path: Path) -> AsyncIterator[LocalStack]:
             process.wait(20)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+        process.stdout.close()
 
 
 async def test_a_newcomer_configures_subscribes_submits_and_sees_the_payment_posted(

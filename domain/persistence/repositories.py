@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.enums import WritebackStatus
 from domain.persistence.models import (
     ApiKey,
     Location,
@@ -205,6 +206,31 @@ class IntentRepository:
             limit
         )
         return (await self._session.scalars(stmt)).all()
+
+    async def try_claim(
+        self, intent_id: str, now: datetime, claim_until: datetime, due_statuses: Sequence[str]
+    ) -> bool:
+        """Moves a due intent to posting under a claim; False when it is not due or held."""
+        result = await self._session.execute(
+            update(WritebackIntent)
+            .where(
+                WritebackIntent.id == intent_id,
+                WritebackIntent.status.in_(due_statuses),
+                or_(
+                    WritebackIntent.next_attempt_at.is_(None),
+                    WritebackIntent.next_attempt_at <= now,
+                ),
+                or_(
+                    WritebackIntent.claim_expires_at.is_(None),
+                    WritebackIntent.claim_expires_at <= now,
+                ),
+            )
+            .values(
+                status=WritebackStatus.POSTING.value, claim_expires_at=claim_until, updated_at=now
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def due(
         self, now: datetime, statuses: Sequence[str], limit: int

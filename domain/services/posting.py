@@ -86,22 +86,20 @@ async def post_writeback(new_uow: UowFactory, deps: PostingDeps, intent_id: str)
 
 async def _claim(new_uow: UowFactory, deps: PostingDeps, intent_id: str) -> _Claim | PostingOutcome:
     async with new_uow() as uow:
-        intent = await uow.intents.get(intent_id, for_update=True)
+        now = utcnow()
+        # Compare-and-set as the transaction's first statement: on PostgreSQL it locks the
+        # row, on SQLite it takes the write lock, so two workers can never both claim.
+        claimed = await uow.intents.try_claim(
+            intent_id,
+            now,
+            now + timedelta(seconds=deps.claim_seconds),
+            [s.value for s in DUE_STATUSES],
+        )
+        intent = await uow.intents.get(intent_id)
         if intent is None:
             return PostingOutcome(None)
-        status = WritebackStatus(intent.status)
-        now = utcnow()
-        if status not in DUE_STATUSES:
-            return PostingOutcome(status)
-        if (
-            status is WritebackStatus.POSTING
-            and intent.claim_expires_at
-            and intent.claim_expires_at > now
-        ):
-            # Another worker holds it; look again once its claim could have expired.
-            return PostingOutcome(status, (intent.claim_expires_at - now).total_seconds() + 1)
-        if intent.next_attempt_at and intent.next_attempt_at > now:
-            return PostingOutcome(status, (intent.next_attempt_at - now).total_seconds())
+        if not claimed:
+            return _not_claimed(intent, now)
 
         attempts = list(await uow.attempts.for_intents([intent.id]))
         for earlier in attempts:
@@ -111,14 +109,10 @@ async def _claim(new_uow: UowFactory, deps: PostingDeps, intent_id: str) -> _Cla
                 earlier.finished_at = now
         reconcile_first = any(a.outcome in _MAY_HAVE_APPLIED for a in attempts)
 
-        check_transition(status, WritebackStatus.POSTING)
         number = intent.attempt_count + 1
         attempt = WritebackAttempt(intent_id=intent.id, number=number, started_at=now)
         uow.attempts.add(attempt)
         intent.attempt_count = number
-        intent.status = WritebackStatus.POSTING.value
-        intent.claim_expires_at = now + timedelta(seconds=deps.claim_seconds)
-        intent.updated_at = now
         connection = await uow.connections.get(intent.location_id)
         credentials = credentials_of(connection, deps.secret_box) if connection else None
         first_started = min((a.started_at for a in attempts), default=now)
@@ -139,6 +133,18 @@ async def _claim(new_uow: UowFactory, deps: PostingDeps, intent_id: str) -> _Cla
         )
         await uow.commit()
         return claim
+
+
+def _not_claimed(intent: WritebackIntent, now: datetime) -> PostingOutcome:
+    status = WritebackStatus(intent.status)
+    if status not in DUE_STATUSES:
+        return PostingOutcome(status)
+    if status is WritebackStatus.POSTING and intent.claim_expires_at:
+        # Another worker holds it; look again once its claim could have expired.
+        return PostingOutcome(status, max((intent.claim_expires_at - now).total_seconds(), 0) + 1)
+    if intent.next_attempt_at and intent.next_attempt_at > now:
+        return PostingOutcome(status, (intent.next_attempt_at - now).total_seconds())
+    return PostingOutcome(status, 1.0)
 
 
 def _payment_posting(intent: WritebackIntent) -> PaymentPosting:

@@ -31,3 +31,10 @@ def test_payment_note_carries_a_findable_marker_and_the_amounts() -> None:
     note = payment_note(marker, PaymentSource.CARD_TERMINAL, PaymentMethod.CARD, 10_000, 320)
     assert marker_in(note) == marker
     assert note.endswith("gross 100.00 fee 3.20 net 96.80")
+
+
+def test_every_due_status_may_be_claimed_for_posting() -> None:
+    from domain.writeback_state import DUE_STATUSES
+
+    for status in DUE_STATUSES:
+        check_transition(status, S.POSTING)

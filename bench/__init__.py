@@ -1,0 +1,1 @@
+"""Benchmarks of the writeback engine against the raw stack (see bench/README.md)."""

