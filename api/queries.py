@@ -15,12 +15,14 @@ from api.types.writeback import (
     decode_cursor,
     encode_cursor,
 )
-from domain.errors import FieldError, ValidationFailed
+from domain.errors import FieldError, PmsUnavailable, ValidationFailed
+from domain.ports import ConnectorError
 from domain.persistence.repositories import HistoryFilter
 from domain.services import notifications, payment_settings, tenancy, writebacks
 from domain.services.connections import connector_for_location
 
 MAX_PAGE = 100
+CHECK_CONNECTION_HINT = "Run checkConnection to see which part of the connection fails"
 
 
 @strawberry.type
@@ -87,11 +89,11 @@ class Query:
         async with c.uow() as uow:
             await tenancy.require_location(uow, p, location_id)
             connector = await connector_for_location(uow, c.secret_box, c.registry, location_id)
-        return [
-            PmsOption(id=o.id, name=o.name)
-            for o in await connector.list_payment_types()
-            if not o.hidden
-        ]
+        try:
+            types = await connector.list_payment_types()
+        except ConnectorError as exc:
+            raise PmsUnavailable(exc.message, getattr(exc, "hint", CHECK_CONNECTION_HINT)) from exc
+        return [PmsOption(id=o.id, name=o.name) for o in types if not o.hidden]
 
     @strawberry.field(description="Writeback history, newest first")
     async def writebacks(

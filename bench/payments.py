@@ -257,9 +257,20 @@ async def running_worker(worker: Worker) -> AsyncIterator[Worker]:
     try:
         yield worker
     finally:
+        # Let jobs that are still finishing (arq's own bookkeeping after the function
+        # returned) end first: Worker.close() cancels them and re-raises their cancellation.
+        in_flight = [t for t in worker.tasks.values() if not t.done()]
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=10)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        await asyncio.wait_for(worker.close(), 15)
+        try:
+            await asyncio.wait_for(worker.close(), 15)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # we are being cancelled ourselves (timeout, Ctrl-C)
+            log.warning("arq Worker.close() re-raised the cancellation of an unfinished job")
 
 
 @contextlib.asynccontextmanager
@@ -273,7 +284,9 @@ async def served(app: Any, lifespan: str) -> AsyncIterator[str]:
         await stop_server(server, task)
 
 
-async def bounded(items: Sequence[str], concurrency: int, run: Callable[[str], Awaitable[None]]) -> None:
+async def bounded(
+    items: Sequence[str], concurrency: int, run: Callable[[str], Awaitable[None]]
+) -> None:
     """Runs `run` over `items` with at most `concurrency` in flight (a fixed pool of tasks)."""
     pending = iter(items)
 
@@ -547,8 +560,9 @@ async def database_counts(container: Container) -> tuple[dict[str, int], int]:
         )
         statuses = {str(status): int(count) for status, count in rows.all()}
         attempts = int(
-            (await session.execute(select(sql_func.count()).select_from(WritebackAttempt)))
-            .scalar_one()
+            (
+                await session.execute(select(sql_func.count()).select_from(WritebackAttempt))
+            ).scalar_one()
         )
     return statuses, attempts
 
@@ -741,9 +755,7 @@ def report(
     print(f"{'':32}{'bare arq no-op':>16}{'our service':>16}{'ours / arq':>12}")
     for label, base, ours in rows:
         print(f"{label:32}{_fmt(base):>16}{_fmt(ours):>16}{_fmt(_ratio(ours, base), 2):>12}")
-    print(
-        f"{'done / submitted':32}{f'{a.done}/{a.count}':>16}{f'{s.done}/{s.count}':>16}"
-    )
+    print(f"{'done / submitted':32}{f'{a.done}/{a.count}':>16}{f'{s.done}/{s.count}':>16}")
     print()
     print(
         f"arq: enqueue call p50 {_fmt(baseline.enqueue_call_p50 * 1000, 2)} ms; "
@@ -792,9 +804,7 @@ def report(
         "service": s.as_json(),
         "ratio_p50": _round(_ratio(s.p(50), a.p(50)), 2),
         "ratio_throughput": _round(_ratio(s.throughput, a.throughput), 3),
-        "breakdown_ms": {
-            k: [_ms(p50), _ms(p99)] for k, (p50, p99) in service.breakdown.items()
-        },
+        "breakdown_ms": {k: [_ms(p50), _ms(p99)] for k, (p50, p99) in service.breakdown.items()},
         "correct": c["ok"],
         "not_posted": c["not_posted"],
         "duplicated": c["posted_more_than_once"],
