@@ -22,7 +22,7 @@ class TestDepthLimit:
     def settings_overrides(self) -> dict[str, Any]:
         # The schema has no cycles, so its deepest real query is shallow; a low limit here
         # shows the limiter runs (introspection is off in production).
-        return {"max_query_depth": 4}
+        return {"max_query_depth": 3}
 
     async def test_too_deep_queries_are_rejected(self, practice: Practice) -> None:
         query = "{ writebacks(first: 1) { edges { node { attempts { number } } } } }"
