@@ -16,8 +16,8 @@ from api.types.writeback import (
     encode_cursor,
 )
 from domain.errors import FieldError, PmsUnavailable, ValidationFailed
-from domain.ports import ConnectorError
 from domain.persistence.repositories import HistoryFilter
+from domain.ports import ConnectorError
 from domain.services import notifications, payment_settings, tenancy, writebacks
 from domain.services.connections import connector_for_location
 

@@ -42,8 +42,8 @@ import httpx
 from arq.connections import create_pool
 from arq.worker import Worker, func
 from redis.asyncio import Redis
+from sqlalchemy import event, select
 from sqlalchemy import func as sql_func
-from sqlalchemy import select
 
 from api.app import create_app
 from app.bootstrap import Container, bootstrap, job_deserializer, job_serializer, redis_settings
@@ -459,6 +459,94 @@ async def instant_connection(
         await uow.commit()
 
 
+class Probe:
+    """Counters over the measured phase: SQL statements, pool checkouts, GraphQL
+    validations actually run (cache misses), and Redis commands when Redis is ours alone."""
+
+    def __init__(self, container: Container, redis_url: str, redis_is_private: bool) -> None:
+        self.statements: Counter[str] = Counter()
+        self.checkouts = 0
+        self.validations = 0
+        self.redis_commands: Counter[str] = Counter()
+        self.cpu_seconds = math.nan
+        self.wall_seconds = math.nan
+        self._container = container
+        self._redis_url = redis_url
+        self._redis_is_private = redis_is_private
+        self._active = False
+        engine = container.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", self._on_statement)
+        event.listen(engine, "checkout", self._on_checkout)
+
+    def _on_statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if self._active:
+            self.statements[statement.lstrip().split(None, 1)[0].upper()] += 1
+
+    def _on_checkout(self, *_: Any) -> None:
+        if self._active:
+            self.checkouts += 1
+
+    @contextlib.asynccontextmanager
+    async def measuring(self) -> AsyncIterator[None]:
+        # strawberry's ValidationCache wraps validate_document, which calls this name:
+        # every call that reaches it is a validation the cache did not answer.
+        import strawberry.schema.schema as strawberry_schema
+
+        original = strawberry_schema.__dict__["validate"]
+
+        def counting_validate(*args: Any, **kwargs: Any) -> Any:
+            self.validations += 1
+            return original(*args, **kwargs)
+
+        before = await self._commandstats()
+        setattr(strawberry_schema, "validate", counting_validate)  # noqa: B010
+        self._active = True
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        try:
+            yield
+        finally:
+            self.cpu_seconds = time.process_time() - cpu0
+            self.wall_seconds = time.perf_counter() - wall0
+            self._active = False
+            setattr(strawberry_schema, "validate", original)  # noqa: B010
+            after = await self._commandstats()
+            self.redis_commands = Counter(
+                {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0) > 0}
+            )
+
+    async def _commandstats(self) -> dict[str, int]:
+        if not self._redis_is_private:
+            return {}  # a shared server's counters include everyone else's commands
+        client = Redis.from_url(self._redis_url)
+        try:
+            info = await client.info("commandstats")
+        finally:
+            await client.aclose()
+        return {
+            key.removeprefix("cmdstat_"): int(value["calls"])
+            for key, value in info.items()
+            if isinstance(value, dict) and "calls" in value
+        }
+
+    def summary(self, payments: int) -> dict[str, Any]:
+        per = max(payments, 1)
+        return {
+            "cpu_ms_per_payment": _round(self.cpu_seconds * 1000 / per, 1),
+            "cpu_busy_percent": _round(100 * self.cpu_seconds / self.wall_seconds, 0),
+            "sql_statements_per_payment": round(sum(self.statements.values()) / per, 1),
+            "sql_by_verb_per_payment": {
+                verb: round(count / per, 2) for verb, count in self.statements.most_common()
+            },
+            "pool_checkouts_per_payment": round(self.checkouts / per, 2),
+            "graphql_validations": self.validations,
+            "redis_commands_per_payment": (
+                {cmd: round(count / per, 2) for cmd, count in self.redis_commands.most_common()}
+                if self._redis_is_private
+                else None
+            ),
+        }
+
+
 @dataclass
 class Submission:
     payment_id: str
@@ -477,6 +565,7 @@ class ServiceResult:
     events: EventLog
     breakdown: dict[str, tuple[float, float]]
     correctness: dict[str, Any]
+    probe: dict[str, Any] = field(default_factory=dict)
     profile: str | None = None
     errors: list[str] = field(default_factory=list)
 
@@ -594,6 +683,8 @@ async def bench_service(
     warmup: int,
     stall_seconds: float,
     profile: bool,
+    redis_is_private: bool,
+    profile_file: Path | None = None,
 ) -> ServiceResult:
     await asyncio.to_thread(upgrade, settings.database_url)
     sim = SimulatorState(throttle_interval_seconds=0.0)
@@ -611,9 +702,17 @@ async def bench_service(
             )
             await instant_connection(container, demo, sim_url + API_PREFIX, sim)
             api_url = await stack.enter_async_context(served(create_app(container), "on"))
-            await stack.enter_async_context(
-                running_worker(await build_worker(container, handle_signals=False))
-            )
+            worker = await build_worker(container, handle_signals=False)
+            job_started: dict[str, float] = {}
+
+            async def on_job_start(ctx: dict[str, Any]) -> None:
+                # Job ids are "post:<kind>:<intent id>" (jobs.names.posting_job_id).
+                job_id = str(ctx.get("job_id", ""))
+                if job_id.startswith("post:"):
+                    job_started.setdefault(job_id.split(":", 2)[2], time.perf_counter())
+
+            worker.on_job_start = on_job_start
+            await stack.enter_async_context(running_worker(worker))
             channel = writeback_channel(demo.location_id)
             events = EventLog()
             listener = asyncio.create_task(listen(container, channel, events))
@@ -637,15 +736,22 @@ async def bench_service(
                 warm = await submit_all(client, demo.location_id, warm_ids, concurrency, 0)
                 await drain(events, (s.writeback_id for s in warm if s.writeback_id), stall_seconds)
 
+            probe = Probe(container, redis_url, redis_is_private)
             profiler = cProfile.Profile() if profile else None
-            if profiler:
-                profiler.enable()
-            ids = [f"bench-{run}-{i}" for i in range(n)]
-            submissions = await submit_all(client, demo.location_id, ids, concurrency, warmup)
-            accepted = [s for s in submissions if s.writeback_id]
-            await drain(events, (s.writeback_id for s in accepted if s.writeback_id), stall_seconds)
-            if profiler:
-                profiler.disable()
+            running_jobs: list[int] = []
+            sampler = asyncio.create_task(_sample_running(worker, running_jobs))
+            stack.push_async_callback(_cancel, sampler)
+            async with probe.measuring():
+                if profiler:
+                    profiler.enable()
+                ids = [f"bench-{run}-{i}" for i in range(n)]
+                submissions = await submit_all(client, demo.location_id, ids, concurrency, warmup)
+                accepted = [s for s in submissions if s.writeback_id]
+                await drain(
+                    events, (s.writeback_id for s in accepted if s.writeback_id), stall_seconds
+                )
+                if profiler:
+                    profiler.disable()
             # A moment for anything late (a duplicate post would show up here).
             await asyncio.sleep(0.5)
 
@@ -661,7 +767,18 @@ async def bench_service(
                 "submit HTTP round trip": _p50_p99(sent, answered, by_wb),
                 "submit -> 'queued' event": _p50_p99(sent, queued, by_wb),
                 "'queued' -> 'posting' event": _p50_p99(queued, posting, by_wb),
+                "  'queued' -> arq job start": _p50_p99(queued, job_started, by_wb),
+                "  arq job start -> 'posting'": _p50_p99(job_started, posting, by_wb),
                 "'posting' -> 'succeeded' event": _p50_p99(posting, succeeded, by_wb),
+            }
+            sampler.cancel()
+            peaks = {
+                "arq_running_jobs_peak": max(running_jobs, default=0),
+                "arq_running_jobs_mean": _round(
+                    sum(running_jobs) / len(running_jobs) if running_jobs else math.nan, 1
+                ),
+                "peak_postings_in_flight": _peak(posting, succeeded, by_wb),
+                "peak_queued_not_claimed": _peak(queued, posting, by_wb),
             }
             statuses, attempts = await database_counts(container)
             correctness = check_posted(sim, [*warm, *submissions])
@@ -685,12 +802,20 @@ async def bench_service(
                 events=events,
                 breakdown=breakdown,
                 correctness=correctness,
-                profile=_profile_text(profiler) if profiler else None,
+                probe={**probe.summary(n), **peaks},
+                profile=_profile_text(profiler, profile_file) if profiler else None,
                 errors=errors,
             )
     finally:
         sim.release_pauses()
         await container.close()
+
+
+async def _sample_running(worker: Worker, samples: list[int], every: float = 0.02) -> None:
+    """How many arq jobs run at once, sampled (bounded: at most 100,000 samples)."""
+    for _ in range(100_000):
+        samples.append(sum(1 for t in worker.tasks.values() if not t.done()))
+        await asyncio.sleep(every)
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
@@ -705,9 +830,46 @@ def _p50_p99(
     return percentile(values, 50), percentile(values, 99)
 
 
-def _profile_text(profiler: cProfile.Profile, limit: int = 30) -> str:
+def _peak(starts: dict[str, float], ends: dict[str, float], keys: Iterable[str]) -> int:
+    """Most ids at once between their start and end (e.g. 'posting' and 'succeeded')."""
+    steps = sorted(
+        [(starts[k], 1) for k in keys if k in starts] + [(ends[k], -1) for k in keys if k in ends]
+    )
+    level = peak = 0
+    for _, step in steps:
+        level += step
+        peak = max(peak, level)
+    return peak
+
+
+def _profile_area(filename: str, function: str) -> str:
+    if filename == "~":
+        return f"builtin {function}" if "send" in function or "recv" in function else "builtins"
+    path = filename.replace("\\", "/")
+    if "/site-packages/" in path:
+        return path.split("/site-packages/", 1)[1].split("/", 1)[0].removesuffix(".py")
+    for ours in ("api", "app", "domain", "jobs", "connectors", "bench"):
+        if f"/{ours}/" in path and "/lib/python" not in path:
+            return f"ours: {ours}"
+    if "/asyncio/" in path:
+        return "asyncio (stdlib)"
+    return "stdlib (other)"
+
+
+def _profile_text(profiler: cProfile.Profile, dump_to: Path | None, limit: int = 30) -> str:
+    if dump_to is not None:
+        profiler.dump_stats(dump_to)
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
+    raw: dict[tuple[str, int, str], tuple[Any, ...]] = stats.stats  # type: ignore[attr-defined]
+    areas: Counter[str] = Counter()
+    for (filename, _line, function), (_cc, _nc, tottime, *_rest) in raw.items():
+        areas[_profile_area(filename, function)] += tottime
+    total = sum(areas.values()) or 1.0
+    out.write("own time by package (tottime):\n")
+    for area, seconds in areas.most_common(16):
+        out.write(f"  {area:36}{seconds:8.2f} s {100 * seconds / total:5.1f} %\n")
+    out.write("\n")
     stats.sort_stats("tottime").print_stats(limit)
     stats.sort_stats("cumulative").print_stats(limit)
     return out.getvalue()
@@ -777,6 +939,24 @@ def report(
         f"{c['event_statuses']}; succeeded events missing {c['succeeded_events_missing']}, "
         f"duplicated {c['succeeded_events_duplicated']}"
     )
+    pr = service.probe
+    print(
+        f"process CPU {pr['cpu_ms_per_payment']} ms per payment, busy "
+        f"{pr['cpu_busy_percent']} % of one core over the measured phase (API, worker, "
+        f"simulator and load generator share this one process); arq jobs running peak "
+        f"{pr['arq_running_jobs_peak']} mean {pr['arq_running_jobs_mean']}; "
+        f"peak postings in flight "
+        f"{pr['peak_postings_in_flight']} (max_jobs {settings.worker_max_jobs}), peak queued "
+        f"but not yet claimed {pr['peak_queued_not_claimed']}"
+    )
+    print(
+        f"per payment: {pr['sql_statements_per_payment']} SQL statements "
+        f"{pr['sql_by_verb_per_payment']}, {pr['pool_checkouts_per_payment']} pool checkouts; "
+        f"GraphQL documents validated {pr['graphql_validations']} times for "
+        f"{args.payments} identical submitPayment requests"
+    )
+    if pr["redis_commands_per_payment"] is not None:
+        print(f"  Redis commands per payment: {pr['redis_commands_per_payment']}")
     for error in service.errors[:5]:
         print(f"  submit error: {error}")
     if len(service.errors) > 5:
@@ -809,6 +989,7 @@ def report(
         "not_posted": c["not_posted"],
         "duplicated": c["posted_more_than_once"],
         "submit_errors": len(service.errors),
+        "probe": service.probe,
         "log_warnings": warnings,
     }
     print(json.dumps(summary, separators=(",", ":")))
@@ -851,6 +1032,8 @@ async def main(args: argparse.Namespace, tally: LogTally) -> int:
                     args.warmup,
                     args.stall_timeout,
                     args.profile,
+                    redis_is_private=args.redis == "embedded",
+                    profile_file=args.profile_file,
                 )
         report(args, settings, redis, baseline, service, tally, time.perf_counter() - began)
     return 0 if service.correctness["ok"] and not service.errors else 1
@@ -900,6 +1083,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the measured service phase"
+    )
+    parser.add_argument(
+        "--profile-file",
+        type=Path,
+        default=None,
+        help="with --profile: also write the raw pstats there (read with python -m pstats)",
     )
     return parser.parse_args(argv)
 

@@ -48,11 +48,13 @@ async def test_events_reach_subscribers_on_every_api_process(
 ) -> None:
     from api.app import create_app
     from app.bootstrap import bootstrap
-    from tests.fixtures.stack import free_port, start_server, stop_server, test_settings
+    from app.servers import bound_socket, start_server, stop_server
+    from tests.fixtures.stack import test_settings
 
     second = await bootstrap(test_settings(database_url), redis_url=clean_redis)
-    port = free_port()
-    server, task = await start_server(create_app(second), port)
+    sock = bound_socket()
+    port = sock.getsockname()[1]
+    server, task = await start_server(create_app(second), sock, lifespan="on")
     try:
         async with (
             connect(api.ws_url, practice.staff.key) as ws1,
