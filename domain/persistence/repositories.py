@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,18 @@ from domain.persistence.models import (
     WritebackAttempt,
     WritebackIntent,
 )
+
+_Owned = TypeVar("_Owned", Location, ApiKey, WritebackIntent, Notification)
+
+
+async def _get_owned(
+    session: AsyncSession, model: type[_Owned], organization_id: str, row_id: str
+) -> _Owned | None:
+    """A row by id, or None when it belongs to another organization (never revealed)."""
+    row = await session.get(model, row_id)
+    if row is None or row.organization_id != organization_id:
+        return None
+    return row
 
 
 class OrganizationRepository:
@@ -42,10 +55,7 @@ class LocationRepository:
         self._session.add(location)
 
     async def get(self, organization_id: str, location_id: str) -> Location | None:
-        location = await self._session.get(Location, location_id)
-        if location is None or location.organization_id != organization_id:
-            return None
-        return location
+        return await _get_owned(self._session, Location, organization_id, location_id)
 
     async def list(self, organization_id: str) -> Sequence[Location]:
         rows = await self._session.scalars(
@@ -71,10 +81,7 @@ class ApiKeyRepository:
         return await self._session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
 
     async def get(self, organization_id: str, key_id: str) -> ApiKey | None:
-        key = await self._session.get(ApiKey, key_id)
-        if key is None or key.organization_id != organization_id:
-            return None
-        return key
+        return await _get_owned(self._session, ApiKey, organization_id, key_id)
 
     async def list(self, organization_id: str) -> Sequence[ApiKey]:
         rows = await self._session.scalars(
@@ -153,10 +160,7 @@ class IntentRepository:
         return await self._session.scalar(stmt)
 
     async def get_scoped(self, organization_id: str, intent_id: str) -> WritebackIntent | None:
-        intent = await self._session.get(WritebackIntent, intent_id)
-        if intent is None or intent.organization_id != organization_id:
-            return None
-        return intent
+        return await _get_owned(self._session, WritebackIntent, organization_id, intent_id)
 
     async def by_source_id(
         self, location_id: str, kind: str, source_id: str
@@ -297,10 +301,7 @@ class NotificationRepository:
         self._session.add(notification)
 
     async def get(self, organization_id: str, notification_id: str) -> Notification | None:
-        n = await self._session.get(Notification, notification_id)
-        if n is None or n.organization_id != organization_id:
-            return None
-        return n
+        return await _get_owned(self._session, Notification, organization_id, notification_id)
 
     async def list(
         self,
