@@ -104,5 +104,6 @@ async def bootstrap(settings: Settings, redis_url: str | None = None) -> Contain
                 cap_seconds=settings.retry_cap_seconds,
             ),
             claim_seconds=settings.posting_claim_seconds,
+            unknown_settle_seconds=settings.unknown_settle_seconds,
         ),
     )

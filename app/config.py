@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./.local/writeback.db"
@@ -20,8 +20,8 @@ class Settings(BaseSettings):
     )
     # Encrypts PMS keys at rest. Required outside the local stack.
     secret_key: str = ""
-    # GraphiQL and introspection are for development only.
-    production: bool = False
+    # GraphiQL and introspection are for development only: `writeback local` turns them on.
+    production: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     job_timeout_seconds: float = 60.0
     # Must outlast a live job, so a slow posting is never taken over while it runs.
     posting_claim_seconds: float = 75.0
+    # Open Dental finishes or abandons a request within 60 s; only after that is a missing
+    # marker proof that an ambiguous write did not land.
+    unknown_settle_seconds: float = 90.0
     sweep_batch_size: int = 500
 
     retry_max_attempts: int = 8
@@ -47,3 +50,10 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 4000
     max_subscriptions_per_connection: int = 20
+
+    @model_validator(mode="after")
+    def _claim_outlasts_job(self) -> Settings:
+        # A claim that expires while its job still runs would let a second worker post.
+        if self.posting_claim_seconds <= self.job_timeout_seconds:
+            raise ValueError("posting_claim_seconds must be longer than job_timeout_seconds")
+        return self

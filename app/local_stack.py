@@ -55,7 +55,9 @@ def _embedded_redis(state_dir: Path) -> tuple[Any, str]:
 async def run_local_stack(settings: Settings, options: LocalStackOptions) -> None:
     state_dir = options.state_dir.resolve()
     state_dir.mkdir(parents=True, exist_ok=True)
-    settings = settings.model_copy(update={"secret_key": _secret_key(settings, state_dir)})
+    settings = settings.model_copy(
+        update={"secret_key": _secret_key(settings, state_dir), "production": False}
+    )
     embedded_redis = None
     redis_url = settings.redis_url
     if redis_url is None:

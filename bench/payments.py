@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import gc
 import io
 import json
 import logging
@@ -467,9 +468,16 @@ class Probe:
         self.statements: Counter[str] = Counter()
         self.checkouts = 0
         self.validations = 0
+        self.validation_cpu = 0.0
+        self.validation_wall = 0.0
         self.redis_commands: Counter[str] = Counter()
         self.cpu_seconds = math.nan
         self.wall_seconds = math.nan
+        self.gc_seconds: dict[int, float] = {0: 0.0, 1: 0.0, 2: 0.0}
+        self.gc_runs: Counter[int] = Counter()
+        self.gc_longest = 0.0
+        self._gc_started = 0.0
+        self.gc_objects = (0, 0)
         self._container = container
         self._redis_url = redis_url
         self._redis_is_private = redis_is_private
@@ -486,6 +494,15 @@ class Probe:
         if self._active:
             self.checkouts += 1
 
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif self._gc_started:
+            took = time.perf_counter() - self._gc_started
+            self.gc_seconds[info["generation"]] += took
+            self.gc_runs[info["generation"]] += 1
+            self.gc_longest = max(self.gc_longest, took)
+
     @contextlib.asynccontextmanager
     async def measuring(self) -> AsyncIterator[None]:
         # strawberry's ValidationCache wraps validate_document, which calls this name:
@@ -496,17 +513,26 @@ class Probe:
 
         def counting_validate(*args: Any, **kwargs: Any) -> Any:
             self.validations += 1
-            return original(*args, **kwargs)
+            cpu, wall = time.thread_time(), time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.validation_cpu += time.thread_time() - cpu
+                self.validation_wall += time.perf_counter() - wall
 
         before = await self._commandstats()
         setattr(strawberry_schema, "validate", counting_validate)  # noqa: B010
         self._active = True
+        gc.callbacks.append(self._on_gc)
+        objects_before = len(gc.get_objects())
         cpu0, wall0 = time.process_time(), time.perf_counter()
         try:
             yield
         finally:
             self.cpu_seconds = time.process_time() - cpu0
             self.wall_seconds = time.perf_counter() - wall0
+            gc.callbacks.remove(self._on_gc)
+            self.gc_objects = (objects_before, len(gc.get_objects()))
             self._active = False
             setattr(strawberry_schema, "validate", original)  # noqa: B010
             after = await self._commandstats()
@@ -533,12 +559,25 @@ class Probe:
         return {
             "cpu_ms_per_payment": _round(self.cpu_seconds * 1000 / per, 1),
             "cpu_busy_percent": _round(100 * self.cpu_seconds / self.wall_seconds, 0),
+            "gc_ms_per_payment": _round(1000 * sum(self.gc_seconds.values()) / per, 2),
+            "gc_runs_by_generation": {str(g): self.gc_runs[g] for g in sorted(self.gc_runs)},
+            "gc_ms_by_generation": {
+                str(g): _round(1000 * self.gc_seconds[g], 1) for g in sorted(self.gc_seconds)
+            },
+            "gc_longest_ms": _round(1000 * self.gc_longest, 1),
+            "gc_tracked_objects_before_after": list(self.gc_objects),
             "sql_statements_per_payment": round(sum(self.statements.values()) / per, 1),
             "sql_by_verb_per_payment": {
                 verb: round(count / per, 2) for verb, count in self.statements.most_common()
             },
             "pool_checkouts_per_payment": round(self.checkouts / per, 2),
             "graphql_validations": self.validations,
+            "graphql_validation_ms_each": _round(
+                1000 * self.validation_wall / self.validations if self.validations else math.nan, 2
+            ),
+            "graphql_validation_cpu_ms_each": _round(
+                1000 * self.validation_cpu / self.validations if self.validations else math.nan, 2
+            ),
             "redis_commands_per_payment": (
                 {cmd: round(count / per, 2) for cmd, count in self.redis_commands.most_common()}
                 if self._redis_is_private
@@ -790,7 +829,7 @@ async def bench_service(
                     "warmup_included": len(warm),
                     "db_statuses": statuses,
                     "db_attempts": attempts,
-                    "succeeded_events_missing": len(events.missing()),
+                    "no_terminal_event": len(events.missing()),
                     "succeeded_events_duplicated": duplicates,
                     "event_statuses": dict(events.statuses),
                 }
@@ -936,8 +975,8 @@ def report(
     )
     print(
         f"  db statuses {c['db_statuses']}, attempts {c['db_attempts']}; events "
-        f"{c['event_statuses']}; succeeded events missing {c['succeeded_events_missing']}, "
-        f"duplicated {c['succeeded_events_duplicated']}"
+        f"{c['event_statuses']}; without a terminal event {c['no_terminal_event']}, "
+        f"'succeeded' received twice {c['succeeded_events_duplicated']}"
     )
     pr = service.probe
     print(
@@ -950,10 +989,18 @@ def report(
         f"but not yet claimed {pr['peak_queued_not_claimed']}"
     )
     print(
+        f"garbage collector: {pr['gc_ms_per_payment']} ms per payment, runs by generation "
+        f"{pr['gc_runs_by_generation']} taking {pr['gc_ms_by_generation']} ms, longest "
+        f"{pr['gc_longest_ms']} ms; tracked objects before/after "
+        f"{pr['gc_tracked_objects_before_after']}"
+    )
+    print(
         f"per payment: {pr['sql_statements_per_payment']} SQL statements "
         f"{pr['sql_by_verb_per_payment']}, {pr['pool_checkouts_per_payment']} pool checkouts; "
         f"GraphQL documents validated {pr['graphql_validations']} times for "
-        f"{args.payments} identical submitPayment requests"
+        f"{args.payments} identical submitPayment requests ("
+        f"{pr['graphql_validation_ms_each']} ms each, "
+        f"{pr['graphql_validation_cpu_ms_each']} ms CPU)"
     )
     if pr["redis_commands_per_payment"] is not None:
         print(f"  Redis commands per payment: {pr['redis_commands_per_payment']}")
@@ -1096,12 +1143,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def run(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     tally = quiet_logging()
+    loop_factory = None
     if args.loop == "uvloop":
         import uvloop
 
-        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        loop_factory = uvloop.new_event_loop
+    try:
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
             return runner.run(main(args, tally))
-    return asyncio.run(main(args, tally))
+    except TimeoutError:
+        print(
+            f"benchmark timed out after {args.timeout} s (what it created was cleaned up)",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

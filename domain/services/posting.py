@@ -10,12 +10,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from domain.enums import AttemptOutcome, WritebackStatus
 from domain.money import from_cents
 from domain.persistence.base import utcnow
-from domain.persistence.models import WritebackAttempt, WritebackIntent
+from domain.persistence.models import PmsConnection, WritebackAttempt, WritebackIntent
 from domain.persistence.uow import UnitOfWork
 from domain.ports import (
     ConnectorError,
@@ -38,8 +37,14 @@ from domain.writeback_state import DUE_STATUSES, check_transition
 
 log = logging.getLogger(__name__)
 
-# Attempts that may have reached the PMS: their marker must be looked up before a re-post.
-_MAY_HAVE_APPLIED = {AttemptOutcome.OUTCOME_UNKNOWN.value, None}
+# Attempts known to have written nothing. Any other earlier attempt (unknown, cut short, or
+# even a success recorded by a worker whose claim had expired) means: look up the marker
+# before posting again.
+_WROTE_NOTHING = {
+    AttemptOutcome.TRANSIENT_ERROR.value,
+    AttemptOutcome.THROTTLED.value,
+    AttemptOutcome.PERMANENT_ERROR.value,
+}
 # Attempts that spend the retry budget (throttling waits do not).
 _COUNTED = {AttemptOutcome.OUTCOME_UNKNOWN.value, AttemptOutcome.TRANSIENT_ERROR.value}
 
@@ -49,7 +54,10 @@ class PostingDeps:
     secret_box: SecretBox
     registry: ConnectorRegistry
     retry_policy: RetryPolicy
-    claim_seconds: float = 120.0
+    claim_seconds: float = 75.0
+    # After an ambiguous write, how long the PMS may still be committing it (Open Dental
+    # finishes or gives up on a request within 60 s). The marker is looked up only then.
+    unknown_settle_seconds: float = 90.0
 
 
 @dataclass(frozen=True)
@@ -65,7 +73,7 @@ class _Claim:
     intent_id: str
     attempt_id: str
     attempt_number: int
-    credentials: PmsCredentials | None
+    credentials: PmsCredentials | PermanentError
     reconcile_first: bool
     lookup_since: date
     patient_ref: str
@@ -107,14 +115,13 @@ async def _claim(new_uow: UowFactory, deps: PostingDeps, intent_id: str) -> _Cla
                 earlier.outcome = AttemptOutcome.OUTCOME_UNKNOWN.value
                 earlier.error = "the worker stopped before recording the outcome"
                 earlier.finished_at = now
-        reconcile_first = any(a.outcome in _MAY_HAVE_APPLIED for a in attempts)
+        reconcile_first = any(a.outcome not in _WROTE_NOTHING for a in attempts)
 
         number = intent.attempt_count + 1
         attempt = WritebackAttempt(intent_id=intent.id, number=number, started_at=now)
         uow.attempts.add(attempt)
         intent.attempt_count = number
-        connection = await uow.connections.get(intent.location_id)
-        credentials = credentials_of(connection, deps.secret_box) if connection else None
+        credentials = _credentials(await uow.connections.get(intent.location_id), deps)
         first_started = min((a.started_at for a in attempts), default=now)
         await uow.flush()
         publish_status(uow, intent)
@@ -147,6 +154,22 @@ def _not_claimed(intent: WritebackIntent, now: datetime) -> PostingOutcome:
     return PostingOutcome(status, 1.0)
 
 
+def _credentials(
+    connection: PmsConnection | None, deps: PostingDeps
+) -> PmsCredentials | PermanentError:
+    if connection is None:
+        return PermanentError(
+            "the location has no PMS connection", "An admin must set the PMS connection, then retry"
+        )
+    try:
+        return credentials_of(connection, deps.secret_box)
+    except Exception:
+        return PermanentError(
+            "the stored PMS keys cannot be read (the service's secret key may have changed)",
+            "An admin must enter the PMS connection's keys again, then retry",
+        )
+
+
 def _payment_posting(intent: WritebackIntent) -> PaymentPosting:
     p = intent.payload
     return PaymentPosting(
@@ -163,17 +186,10 @@ def _payment_posting(intent: WritebackIntent) -> PaymentPosting:
 async def _call_pms(
     deps: PostingDeps, claim: _Claim
 ) -> tuple[AttemptOutcome, PostedRecord | None, ConnectorError | None]:
-    if claim.credentials is None:
-        return (
-            AttemptOutcome.PERMANENT_ERROR,
-            None,
-            PermanentError(
-                "the location has no PMS connection",
-                "An admin must set the PMS connection, then retry",
-            ),
-        )
-    connector: PmsConnector = deps.registry.connector_for(claim.credentials)
+    if isinstance(claim.credentials, PermanentError):
+        return AttemptOutcome.PERMANENT_ERROR, None, claim.credentials
     try:
+        connector: PmsConnector = deps.registry.connector_for(claim.credentials)
         if claim.reconcile_first:
             found = await connector.find_payment(
                 claim.patient_ref, claim.marker, claim.lookup_since
@@ -192,6 +208,18 @@ async def _call_pms(
         return AttemptOutcome.OUTCOME_UNKNOWN, None, exc
     except ConnectorError as exc:
         return AttemptOutcome.OUTCOME_UNKNOWN, None, exc
+    except Exception as exc:
+        # A bug or an unmapped library error. It may have happened after sending, so it is
+        # treated as possibly applied. Only the type is logged: messages may carry PHI.
+        log.error(
+            "unexpected error while posting",
+            extra={"intent_id": claim.intent_id, "error": type(exc).__name__},
+        )
+        return (
+            AttemptOutcome.OUTCOME_UNKNOWN,
+            None,
+            ConnectorError(f"unexpected {type(exc).__name__}"),
+        )
 
 
 async def _record(
@@ -242,6 +270,8 @@ async def _record(
             else:
                 retry_after = error.retry_after if isinstance(error, TransientError) else None
                 defer = deps.retry_policy.delay(max(counted, 1), retry_after)
+                if outcome is AttemptOutcome.OUTCOME_UNKNOWN:
+                    defer = max(defer, deps.unknown_settle_seconds)
                 new_status = (
                     WritebackStatus.UNKNOWN
                     if outcome is AttemptOutcome.OUTCOME_UNKNOWN
@@ -294,7 +324,3 @@ def _exhausted_reason(
         f"the PMS could not be reached after several tries (last: {last})",
         "Check that the PMS and its API service are running, then retry",
     )
-
-
-def amount_of(intent: WritebackIntent) -> Decimal:
-    return from_cents(int(intent.payload["amount_cents"]))

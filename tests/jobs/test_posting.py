@@ -238,3 +238,38 @@ async def _any_succeeded(practice: Practice, ids: list[str]) -> bool:
         if (await practice.writeback(writeback_id))["status"] == "SUCCEEDED":
             return True
     return False
+
+
+class TestOfficeCommittingLate:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"unknown_settle_seconds": 2.0}
+
+    async def test_a_write_committed_after_a_500_is_found_not_posted_again(
+        self, practice: Practice, opendental_simulator: Any
+    ) -> None:
+        # The office answers 500 at once and stores the payment a second later: a lookup
+        # right away would find nothing and post a duplicate.
+        opendental_simulator.state.faults.commit_writes_late(count=1, seconds=1.0, status=500)
+        submitted = await practice.submit()
+        done = await practice.wait_for_status(submitted["writeback"]["id"], "SUCCEEDED")
+        assert [a["outcome"] for a in done["attempts"]] == ["OUTCOME_UNKNOWN", "FOUND_EXISTING"]
+        assert len(postings_with(opendental_simulator, done["marker"])) == 1
+
+
+async def test_keys_that_cannot_be_decrypted_fail_with_a_hint_instead_of_looping(
+    practice: Practice, container: Container
+) -> None:
+    from sqlalchemy import select
+
+    from domain.persistence.models import PmsConnection
+
+    async with container.uow() as uow:
+        connection = await uow.session.scalar(select(PmsConnection))
+        assert connection is not None
+        connection.customer_key_encrypted = b"written-under-another-secret-key"
+        await uow.commit()
+    submitted = await practice.submit()
+    done = await practice.wait_for_status(submitted["writeback"]["id"], "FAILED")
+    assert "cannot be read" in done["failureReason"]
+    assert "keys again" in done["failureHint"]

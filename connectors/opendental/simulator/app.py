@@ -78,6 +78,9 @@ def _post(state: SimulatorState, path: str, resource: str, handler: WriteHandler
             body = await _json_body(request)
             if faults.before_commit.take():
                 return server_error(faults.before_commit.status)
+            if faults.commit_late.take():
+                state.run_later(faults.commit_late.seconds, lambda: handler(state, body))
+                return server_error(faults.commit_late.status)
             row = handler(state, body)
         except ApiError as error:
             return error_response(error)

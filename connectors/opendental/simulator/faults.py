@@ -34,6 +34,9 @@ class FaultSwitches:
     after_commit: CountedFault = field(default_factory=CountedFault)
     # Writes that are stored and then answered only after `seconds` (client times out first).
     hang_after_commit: CountedFault = field(default_factory=CountedFault)
+    # Writes answered with a 5xx at once but stored `seconds` later: an office that commits
+    # after the client gave up, so a lookup right after the failure finds nothing yet.
+    commit_late: CountedFault = field(default_factory=CountedFault)
     # Any API call answered 429, Retry-After = `seconds`.
     throttle: CountedFault = field(default_factory=lambda: CountedFault(status=429, seconds=1))
 
@@ -45,6 +48,9 @@ class FaultSwitches:
 
     def hang_writes_after_commit(self, count: int = 1, seconds: float = 5.0) -> None:
         self.hang_after_commit = CountedFault(_count(count), 200, _seconds(seconds))
+
+    def commit_writes_late(self, count: int = 1, seconds: float = 1.0, status: int = 500) -> None:
+        self.commit_late = CountedFault(_count(count), _server_error(status), _seconds(seconds))
 
     def throttle_calls(self, count: int = 1, retry_after: int = 1) -> None:
         self.throttle = CountedFault(_count(count), 429, float(_count(retry_after)))
@@ -59,6 +65,7 @@ class FaultSwitches:
             "fail_before_commit": self.before_commit.snapshot(),
             "fail_after_commit": self.after_commit.snapshot(),
             "hang_after_commit": self.hang_after_commit.snapshot(),
+            "commit_late": self.commit_late.snapshot(),
             "throttle": {
                 "count": self.throttle.remaining,
                 "retry_after": int(self.throttle.seconds),
@@ -83,6 +90,12 @@ class FaultSwitches:
                 staged.fail_writes_after_commit(count, int(_number(spec.get("status", 500), name)))
             elif name == "hang_after_commit":
                 staged.hang_writes_after_commit(count, _number(spec.get("seconds", 5), name))
+            elif name == "commit_late":
+                staged.commit_writes_late(
+                    count,
+                    _number(spec.get("seconds", 1), name),
+                    int(_number(spec.get("status", 500), name)),
+                )
             elif name == "throttle":
                 staged.throttle_calls(count, int(_number(spec.get("retry_after", 1), name)))
             else:

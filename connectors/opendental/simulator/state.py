@@ -60,6 +60,7 @@ class SimulatorState:
         self.clock = clock
         self.faults = FaultSwitches()
         self._release = asyncio.Event()
+        self._late_writes: set[asyncio.Task[None]] = set()
         self.reset()
 
     # ------------------------------------------------------------------ lifecycle
@@ -153,6 +154,19 @@ class SimulatorState:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(release.wait(), timeout=seconds)
         return release.is_set()
+
+    def run_later(self, seconds: float, write: Callable[[], object]) -> None:
+        """Apply `write` after `seconds` unless `reset()` comes first (late-commit fault)."""
+
+        async def later() -> None:
+            if await self.pause(seconds):
+                return
+            with contextlib.suppress(Exception):
+                write()
+
+        task = asyncio.get_running_loop().create_task(later())
+        self._late_writes.add(task)
+        task.add_done_callback(self._late_writes.discard)
 
     def release_pauses(self) -> None:
         self._release.set()
