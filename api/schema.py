@@ -14,6 +14,7 @@ from strawberry.extensions import (
 from strawberry.extensions.disable_introspection import DisableIntrospection
 
 import api.types  # noqa: F401  (registers the domain enums with strawberry)
+from api.extensions import RevokedKeyCheck
 from api.mutations import Mutation
 from api.queries import Query
 from api.subscriptions import Subscription
@@ -34,6 +35,7 @@ def build_schema(settings: Settings) -> Schema:
         lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: MaskErrors(should_mask_error=_should_mask),
+        RevokedKeyCheck,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
     ]

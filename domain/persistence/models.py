@@ -92,7 +92,10 @@ class SettingsChange(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     after: Mapped[dict[str, Any]] = mapped_column(JsonType)
 
-    __table_args__ = (Index("ix_settings_changes_location", "location_id", "kind", "version"),)
+    __table_args__ = (
+        # One audit row per version: two concurrent changes can never both become version N.
+        UniqueConstraint("location_id", "kind", "version"),
+    )
 
 
 class WritebackIntent(Base):

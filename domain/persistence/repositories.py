@@ -8,9 +8,12 @@ from datetime import date, datetime
 from typing import TypeVar
 
 from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import WritebackStatus
+from domain.persistence.base import utcnow
 from domain.persistence.models import (
     ApiKey,
     Location,
@@ -107,15 +110,37 @@ class SettingsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(
-        self, location_id: str, kind: str, for_update: bool = False
-    ) -> LocationSettings | None:
-        stmt = select(LocationSettings).where(
-            LocationSettings.location_id == location_id, LocationSettings.kind == kind
+    async def get(self, location_id: str, kind: str) -> LocationSettings | None:
+        return await self._session.scalar(
+            select(LocationSettings).where(
+                LocationSettings.location_id == location_id, LocationSettings.kind == kind
+            )
         )
-        if for_update:
-            stmt = stmt.with_for_update()
-        return await self._session.scalar(stmt)
+
+    async def lock(self, location_id: str, kind: str) -> LocationSettings:
+        """The settings row, locked for this unit of work; created at version 0 if missing.
+
+        Must come before any other write of the unit: the insert is what takes SQLite's
+        write lock (which has no row locks), and FOR UPDATE the row lock on PostgreSQL.
+        """
+        insert = (
+            postgresql_insert
+            if self._session.get_bind().dialect.name == "postgresql"
+            else sqlite_insert
+        )
+        await self._session.execute(
+            insert(LocationSettings)
+            .values(location_id=location_id, kind=kind, version=0, data={}, updated_at=utcnow())
+            .on_conflict_do_nothing()
+        )
+        row = await self._session.scalar(
+            select(LocationSettings)
+            .where(LocationSettings.location_id == location_id, LocationSettings.kind == kind)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        assert row is not None
+        return row
 
     def add(self, settings: LocationSettings) -> None:
         self._session.add(settings)

@@ -12,9 +12,9 @@ from domain.payment_settings import (
     validate_settings,
 )
 from domain.persistence.base import utcnow
-from domain.persistence.models import LocationSettings, SettingsChange
+from domain.persistence.models import SettingsChange
 from domain.persistence.uow import UnitOfWork
-from domain.ports import ConnectorError, ConnectorRegistry, SecretBox
+from domain.ports import ConnectorError, ConnectorRegistry, PmsConnector, SecretBox
 from domain.principal import Principal
 from domain.services.connections import credentials_of
 from domain.services.tenancy import require_location
@@ -28,10 +28,8 @@ class VersionedSettings:
     version: int
 
 
-async def current_settings(
-    uow: UnitOfWork, location_id: str, for_update: bool = False
-) -> VersionedSettings:
-    row = await uow.settings.get(location_id, KIND, for_update=for_update)
+async def current_settings(uow: UnitOfWork, location_id: str) -> VersionedSettings:
+    row = await uow.settings.get(location_id, KIND)
     if row is None:
         return VersionedSettings(PaymentWritebackSettings(), 0)
     return VersionedSettings(PaymentWritebackSettings.from_dict(row.data), row.version)
@@ -45,6 +43,16 @@ async def get_settings(
     return await current_settings(uow, location_id)
 
 
+async def _pms_pay_types(connector: PmsConnector) -> set[str]:
+    try:
+        return {t.id for t in await connector.list_payment_types() if not t.hidden}
+    except ConnectorError as exc:
+        raise PmsUnavailable(
+            f"could not read the PMS payment types to check the mapping: {exc.message}",
+            "Run checkConnection and try again when the PMS answers",
+        ) from exc
+
+
 async def update_settings(
     uow: UnitOfWork,
     principal: Principal,
@@ -55,41 +63,39 @@ async def update_settings(
 ) -> VersionedSettings:
     principal.require_admin()
     location = await require_location(uow, principal, location_id)
-    current = await current_settings(uow, location_id, for_update=True)
-    new = changes.apply_to(current.settings)
-
+    organization_id = location.organization_id
     connection = await uow.connections.get(location_id)
     capabilities = registry.capabilities(PmsSystem(connection.system)) if connection else None
-    known_pay_types: set[str] | None = None
-    if connection is not None and new.pay_types:
-        connector = registry.connector_for(credentials_of(connection, secret_box))
-        try:
-            known_pay_types = {t.id for t in await connector.list_payment_types() if not t.hidden}
-        except ConnectorError as exc:
-            raise PmsUnavailable(
-                f"could not read the PMS payment types to check the mapping: {exc.message}",
-                "Run checkConnection and try again when the PMS answers",
-            ) from exc
-    errors = validate_settings(new, capabilities, known_pay_types)
+    connector = (
+        registry.connector_for(credentials_of(connection, secret_box)) if connection else None
+    )
+    # The PMS is asked before anything is locked: a slow practice must not hold a lock or a
+    # database connection. Nothing has been written yet, so ending the read costs nothing.
+    checked_pay_types: set[str] | None = None
+    if changes.pay_types and connector is not None:
+        await uow.session.rollback()
+        checked_pay_types = await _pms_pay_types(connector)
+
+    row = await uow.settings.lock(location_id, KIND)
+    current = VersionedSettings(PaymentWritebackSettings.from_dict(row.data), row.version)
+    new = changes.apply_to(current.settings)
+    if changes.pay_types is None:
+        # Mappings kept from earlier versions were checked when they were set.
+        checked_pay_types = {m.pay_type for m in new.pay_types}
+    errors = validate_settings(new, capabilities, checked_pay_types)
     if errors:
         raise ValidationFailed(errors)
     if new == current.settings:
         return current
 
     version = current.version + 1
-    row = await uow.settings.get(location_id, KIND)
-    if row is None:
-        row = LocationSettings(
-            location_id=location_id, kind=KIND, version=version, data=new.to_dict()
-        )
-        uow.settings.add(row)
     row.version = version
     row.data = new.to_dict()
     row.updated_at = utcnow()
     row.updated_by = principal.key_id
     uow.settings.add_change(
         SettingsChange(
-            organization_id=location.organization_id,
+            organization_id=organization_id,
             location_id=location_id,
             kind=KIND,
             version=version,

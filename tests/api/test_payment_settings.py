@@ -136,3 +136,28 @@ async def test_check_connection_reports_bad_credentials_with_a_hint(practice: Pr
     failed = next(c for c in result["checks"] if not c["ok"])
     assert failed["name"] == "credentials"
     assert failed["hint"]
+
+
+async def test_concurrent_changes_each_get_their_own_version(practice: Practice) -> None:
+    import asyncio
+
+    bases = ["GROSS", "NET"] * 3
+    results = await asyncio.gather(
+        *(
+            practice.admin.execute(
+                ops.UPDATE_SETTINGS, {"input": {"locationId": practice.location_id, "amountBasis": b}}
+            )
+            for b in bases
+        )
+    )
+    assert {r["updatePaymentWritebackSettings"]["__typename"] for r in results} == {
+        "UpdatePaymentWritebackSettingsSuccess"
+    }
+    changes = (await practice.staff.execute(SETTINGS_CHANGES, {"locationId": practice.location_id}))[
+        "paymentWritebackSettingsChanges"
+    ]
+    versions = [c["version"] for c in changes]
+    assert versions == sorted(set(versions), reverse=True)
+    # Each audit row's "before" is the previous row's "after": no change was lost.
+    for newer, older in zip(changes, changes[1:], strict=False):
+        assert newer["before"] == older["after"]

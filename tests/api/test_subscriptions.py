@@ -133,3 +133,28 @@ async def test_the_legacy_graphql_ws_protocol_is_not_offered(practice: Practice,
             await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
             await asyncio.wait_for(ws.recv(), 5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4406
+
+
+async def test_a_key_revoked_while_its_socket_is_open_can_do_nothing_more(
+    practice: Practice, api: Api
+) -> None:
+    key = (await practice.admin.execute(ops.CREATE_API_KEY, {"name": "temp", "role": "ADMIN"}))[
+        "createApiKey"
+    ]
+    async with connect(api.ws_url, key["secret"]) as ws:
+        sub = await subscribe(ws, "{ me { role } }", {}, op_id="a")
+        assert (await sub.next_event())["me"]["role"] == "ADMIN"
+        await practice.admin.execute(ops.REVOKE_API_KEY, {"id": key["apiKey"]["id"]})
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "b",
+                    "type": "subscribe",
+                    "payload": {"query": ops.CREATE_LOCATION, "variables": {"name": "x", "tz": "UTC"}},
+                }
+            )
+        )
+        message = await sub.next_message()
+        while message.get("id") != "b":
+            message = await sub.next_message()
+    assert message["payload"]["errors"][0]["message"].startswith("authenticate with an API key")
