@@ -16,7 +16,11 @@ class RevokedKeyCheck(SchemaExtension):
 
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
-        if isinstance(context, Context) and isinstance(context.request, WebSocket) and context.principal:
+        if (
+            isinstance(context, Context)
+            and isinstance(context.request, WebSocket)
+            and context.principal
+        ):
             principal = context.principal
             async with context.container.uow() as uow:
                 key = await uow.api_keys.get(principal.organization_id, principal.key_id)

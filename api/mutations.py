@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 import strawberry
 
 from api.context import Info
-from api.errors import AnyUserError, to_user_error
+from api.errors import AnyUserError, UserError, to_user_error
 from api.types.payment_settings import PaymentWritebackSettings, PaymentWritebackSettingsInput
 from api.types.tenancy import ApiKey, ConnectionCheck, Location, PmsConnection
 from api.types.writeback import Notification, Writeback
@@ -19,6 +19,7 @@ from domain.errors import DomainError
 from domain.payment_settings import PaymentSettingsChanges
 from domain.payment_submission import PaymentSubmission
 from domain.persistence.uow import UnitOfWork
+from domain.ports import PmsConnector
 from domain.principal import Principal
 from domain.services import connections, notifications, payment_settings, tenancy, writebacks
 
@@ -206,16 +207,18 @@ class Mutation:
     ) -> CheckConnectionResult:
         c = info.context.container
 
-        async def work(uow: UnitOfWork, p: Principal) -> CheckConnectionSuccess:
-            checks = await connections.check_connection(
+        async def connector(uow: UnitOfWork, p: Principal) -> PmsConnector:
+            return await connections.connector_to_check(
                 uow, p, c.secret_box, c.registry, location_id
             )
-            return CheckConnectionSuccess(
-                ok=all(ch.ok for ch in checks),
-                checks=[ConnectionCheck.from_model(ch) for ch in checks],
-            )
 
-        return await _in_unit_of_work(info, work)
+        found = await _in_unit_of_work(info, connector)
+        if isinstance(found, UserError):
+            return found
+        checks = await connections.run_checks(found)
+        return CheckConnectionSuccess(
+            ok=all(ch.ok for ch in checks), checks=[ConnectionCheck.from_model(ch) for ch in checks]
+        )
 
     @strawberry.mutation
     async def update_payment_writeback_settings(

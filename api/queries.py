@@ -111,6 +111,9 @@ class Query:
         except ValueError:
             raise ValidationFailed([FieldError("after", "is not a cursor from this API")]) from None
         f = filter or WritebackFilter()
+        for name, moment in (("createdFrom", f.created_from), ("createdTo", f.created_to)):
+            if moment is not None and moment.tzinfo is None:
+                raise ValidationFailed([FieldError(name, "must include a UTC offset")])
         history_filter = HistoryFilter(
             organization_id=p.organization_id,
             location_ids=[f.location_id] if f.location_id else None,

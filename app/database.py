@@ -13,6 +13,8 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # Errors must not carry SQL parameters into logs: they hold patient refs and amounts.
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 

@@ -16,17 +16,20 @@ import argparse
 import asyncio
 import contextlib
 import cProfile
+import faulthandler
 import gc
 import io
 import json
 import logging
 import math
+import os
 import platform
 import pstats
 import re
 import secrets
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -847,7 +850,10 @@ async def bench_service(
             )
     finally:
         sim.release_pauses()
-        await container.close()
+        try:
+            await asyncio.wait_for(container.close(), 20)
+        except TimeoutError:
+            log.error("closing the container took over 20 s; going on with the clean-up")
 
 
 async def _sample_running(worker: Worker, samples: list[int], every: float = 0.02) -> None:
@@ -1140,9 +1146,28 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _last_resort(seconds: float, loop_box: list[asyncio.AbstractEventLoop]) -> None:
+    """If clean-up itself hangs, say where (threads and tasks) and end the process."""
+
+    def fire() -> None:
+        sys.stderr.write(f"\nbench still running {seconds:.0f} s after start; stacks follow\n")
+        faulthandler.dump_traceback(all_threads=True)
+        if loop_box and not loop_box[0].is_closed():
+            for task in asyncio.all_tasks(loop_box[0]):
+                task.print_stack(limit=8, file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(3)
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     tally = quiet_logging()
+    loop_box: list[asyncio.AbstractEventLoop] = []
+    _last_resort(args.timeout + 90, loop_box)
     loop_factory = None
     if args.loop == "uvloop":
         import uvloop
@@ -1150,6 +1175,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         loop_factory = uvloop.new_event_loop
     try:
         with asyncio.Runner(loop_factory=loop_factory) as runner:
+            loop_box.append(runner.get_loop())
             return runner.run(main(args, tally))
     except TimeoutError:
         print(

@@ -21,7 +21,11 @@ def to_cents(amount: Decimal | str | int) -> int:
         raise MoneyError(f"not a number: {amount!r}") from exc
     if not value.is_finite():
         raise MoneyError("amount must be a finite number")
-    if value != value.quantize(CENT):
+    try:
+        exact = value == value.quantize(CENT)
+    except InvalidOperation:
+        raise MoneyError("amount is too large") from None
+    if not exact:
         raise MoneyError("amount has more than two decimals")
     return int(value * 100)
 

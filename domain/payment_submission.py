@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from domain.enums import PaymentMethod, PaymentSource
@@ -15,6 +15,8 @@ from domain.money import MoneyError, to_cents
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 _PATIENT_REF = re.compile(r"^[A-Za-z0-9\-]{1,64}$")
+# A PatNum as Open Dental writes it: no leading zeros, fits its bigint.
+_PATNUM = re.compile(r"^[1-9][0-9]{0,17}$")
 MAX_AMOUNT_CENTS = 10_000_000_00  # ten million dollars: anything above is a typo
 
 
@@ -56,14 +58,16 @@ class ValidPayment:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def validate_payment(s: PaymentSubmission, numeric_patient_ids: bool) -> ValidPayment:
+def validate_payment(
+    s: PaymentSubmission, numeric_patient_ids: bool, today: date | None = None
+) -> ValidPayment:
     errors: list[FieldError] = []
     if not _ID.match(s.payment_id):
         errors.append(
             FieldError("paymentId", "must be 1-128 letters, digits or . _ : - characters")
         )
     if not _PATIENT_REF.match(s.patient_ref) or (
-        numeric_patient_ids and (not s.patient_ref.isdigit() or int(s.patient_ref) <= 0)
+        numeric_patient_ids and not _PATNUM.match(s.patient_ref)
     ):
         errors.append(
             FieldError(
@@ -92,8 +96,13 @@ def validate_payment(s: PaymentSubmission, numeric_patient_ids: bool) -> ValidPa
         errors.append(FieldError("fee", str(exc)))
     if gross_cents > 0 and fee_cents == gross_cents:
         errors.append(FieldError("fee", "leaves nothing to post: the fee equals the gross amount"))
-    if s.check_number is not None and len(s.check_number) > 25:
-        errors.append(FieldError("checkNumber", "must be at most 25 characters"))
+    if s.check_number is not None and (
+        len(s.check_number) > 25 or not s.check_number.isprintable()
+    ):
+        errors.append(FieldError("checkNumber", "must be at most 25 printable characters"))
+    if today is not None and s.paid_on > today + timedelta(days=1):
+        # A day of slack: the platform's date may already be tomorrow in another zone.
+        errors.append(FieldError("paidOn", "must not be in the future"))
     if errors:
         raise ValidationFailed(errors)
     return ValidPayment(submission=s, gross_cents=gross_cents, fee_cents=fee_cents)

@@ -58,8 +58,8 @@ class OutcomeUnknownError(ConnectorError):
 class PmsCredentials:
     system: PmsSystem
     base_url: str
-    developer_key: str
-    customer_key: str
+    developer_key: str = field(repr=False)
+    customer_key: str = field(repr=False)
     # Stable id used to share the write throttle across all workers.
     connection_key: str
     write_interval_seconds: float = 1.0

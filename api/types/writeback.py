@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -117,9 +118,12 @@ def encode_cursor(m: WritebackIntent) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         created, intent_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|", 1)
-        return datetime.fromisoformat(created), intent_id
-    except (ValueError, UnicodeDecodeError) as exc:
+        created_at = datetime.fromisoformat(created)
+    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
         raise ValueError("invalid cursor") from exc
+    if created_at.tzinfo is None:
+        raise ValueError("invalid cursor")
+    return created_at, intent_id
 
 
 @strawberry.type

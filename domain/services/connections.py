@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -42,16 +43,15 @@ async def set_connection(
     if not registry.supports(system):
         errors.append(FieldError("system", f"{system.value} has no supported integration path yet"))
     parsed = urlparse(base_url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+    if len(base_url) > 500 or parsed.scheme not in ("http", "https") or not parsed.netloc:
         errors.append(
             FieldError(
                 "baseUrl", "must be an http(s) URL such as https://api.opendental.com/api/v1"
             )
         )
-    if not developer_key.strip():
-        errors.append(FieldError("developerKey", "is required"))
-    if not customer_key.strip():
-        errors.append(FieldError("customerKey", "is required"))
+    for field, value in (("developerKey", developer_key), ("customerKey", customer_key)):
+        if not value.strip() or len(value) > 500 or not value.isprintable():
+            errors.append(FieldError(field, "is required: the key as Open Dental shows it"))
     if write_interval_seconds is not None and not 0 <= write_interval_seconds <= 60:
         errors.append(FieldError("writeIntervalSeconds", "must be between 0 and 60"))
     if errors:
@@ -75,14 +75,19 @@ async def set_connection(
     return connection
 
 
+def _throttle_key(base_url: str, customer_key: str) -> str:
+    return "pms:" + hashlib.sha256(f"{base_url}|{customer_key}".encode()).hexdigest()[:24]
+
+
 def credentials_of(connection: PmsConnection, secret_box: SecretBox) -> PmsCredentials:
+    customer_key = secret_box.decrypt(connection.customer_key_encrypted)
     return PmsCredentials(
         system=PmsSystem(connection.system),
         base_url=connection.base_url,
         developer_key=secret_box.decrypt(connection.developer_key_encrypted),
-        customer_key=secret_box.decrypt(connection.customer_key_encrypted),
-        # Open Dental throttles per customer key, so workers share the throttle per location.
-        connection_key=f"pms:{connection.location_id}",
+        customer_key=customer_key,
+        # Open Dental throttles per customer key: locations sharing one share its throttle.
+        connection_key=_throttle_key(connection.base_url, customer_key),
         write_interval_seconds=connection.write_interval_seconds,
     )
 
@@ -104,29 +109,27 @@ class ConnectionCheck:
     hint: str | None = None
 
 
-async def check_connection(
+async def connector_to_check(
     uow: UnitOfWork,
     principal: Principal,
     secret_box: SecretBox,
     registry: ConnectorRegistry,
     location_id: str,
-) -> list[ConnectionCheck]:
+) -> PmsConnector:
     principal.require_staff()
     await require_location(uow, principal, location_id)
-    connector = await connector_for_location(uow, secret_box, registry, location_id)
-    checks: list[ConnectionCheck] = []
+    return await connector_for_location(uow, secret_box, registry, location_id)
+
+
+async def run_checks(connector: PmsConnector) -> list[ConnectionCheck]:
+    """A real round trip. Run it outside any unit of work: the PMS may be slow."""
+    reachable = ConnectionCheck("reachable", True, "the PMS answered")
     try:
         types = await connector.list_payment_types()
     except CredentialsError as exc:
-        return [
-            ConnectionCheck("reachable", True, "the PMS answered"),
-            ConnectionCheck("credentials", False, exc.message, exc.hint),
-        ]
+        return [reachable, ConnectionCheck("credentials", False, exc.message, exc.hint)]
     except PermanentError as exc:
-        return [
-            ConnectionCheck("reachable", True, "the PMS answered"),
-            ConnectionCheck("paymentTypes", False, exc.message, exc.hint),
-        ]
+        return [reachable, ConnectionCheck("paymentTypes", False, exc.message, exc.hint)]
     except ConnectorError as exc:
         return [
             ConnectionCheck(
@@ -137,8 +140,7 @@ async def check_connection(
                 "is running",
             )
         ]
-    checks.append(ConnectionCheck("reachable", True, "the PMS answered"))
-    checks.append(ConnectionCheck("credentials", True, "the keys were accepted"))
+    checks = [reachable, ConnectionCheck("credentials", True, "the keys were accepted")]
     if types:
         checks.append(ConnectionCheck("paymentTypes", True, f"{len(types)} payment types readable"))
     else:

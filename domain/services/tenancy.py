@@ -56,7 +56,7 @@ def _check_name(name: str, field: str = "name") -> str:
 def _check_time_zone(time_zone: str) -> None:
     try:
         ZoneInfo(time_zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ValidationFailed(
             [
                 FieldError(

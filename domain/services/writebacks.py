@@ -81,7 +81,9 @@ async def submit_payment(
     connection = await uow.connections.get(location_id)
     capabilities = registry.capabilities(PmsSystem(connection.system)) if connection else None
     valid = validate_payment(
-        submission, numeric_patient_ids=bool(capabilities and capabilities.numeric_patient_ids)
+        submission,
+        numeric_patient_ids=bool(capabilities and capabilities.numeric_patient_ids),
+        today=utcnow().date(),
     )
     replay = await _replay(uow, location_id, valid)
     if replay is not None:

@@ -145,7 +145,8 @@ async def test_concurrent_changes_each_get_their_own_version(practice: Practice)
     results = await asyncio.gather(
         *(
             practice.admin.execute(
-                ops.UPDATE_SETTINGS, {"input": {"locationId": practice.location_id, "amountBasis": b}}
+                ops.UPDATE_SETTINGS,
+                {"input": {"locationId": practice.location_id, "amountBasis": b}},
             )
             for b in bases
         )
@@ -153,9 +154,9 @@ async def test_concurrent_changes_each_get_their_own_version(practice: Practice)
     assert {r["updatePaymentWritebackSettings"]["__typename"] for r in results} == {
         "UpdatePaymentWritebackSettingsSuccess"
     }
-    changes = (await practice.staff.execute(SETTINGS_CHANGES, {"locationId": practice.location_id}))[
-        "paymentWritebackSettingsChanges"
-    ]
+    changes = (
+        await practice.staff.execute(SETTINGS_CHANGES, {"locationId": practice.location_id})
+    )["paymentWritebackSettingsChanges"]
     versions = [c["version"] for c in changes]
     assert versions == sorted(set(versions), reverse=True)
     # Each audit row's "before" is the previous row's "after": no change was lost.

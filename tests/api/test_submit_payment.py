@@ -113,3 +113,35 @@ async def test_history_filters_by_status_patient_and_source_id(practice: Practic
         queued["id"],
         skipped["id"],
     ]
+
+
+async def test_hostile_inputs_are_typed_errors_never_internal_ones(practice: Practice) -> None:
+    from datetime import date, timedelta
+
+    cases: list[dict[str, Any]] = [
+        {"grossAmount": "1e30"},
+        {"fee": "1e30"},
+        {"checkNumber": "12\u000034"},
+        {"checkNumber": "x" * 26},
+        {"patientRef": "0001"},
+        {"patientRef": "9" * 25},
+        {"paidOn": (date.today() + timedelta(days=5)).isoformat()},
+        {"paymentId": "x" * 300},
+    ]
+    for case in cases:
+        result = await practice.submit(**case)
+        assert result["__typename"] == "ValidationError", case
+    assert await count_intents(practice) == 0
+
+
+async def test_bad_history_filters_and_cursors_are_typed_errors(practice: Practice) -> None:
+    cases: list[dict[str, Any]] = [
+        {"filter": {"createdFrom": "2026-01-01T00:00:00"}, "first": 5},
+        {"first": 5, "after": "bm90LWEtY3Vyc29y"},
+        {"first": 5, "after": "%%%"},
+        {"first": 0},
+        {"first": 1000},
+    ]
+    for variables in cases:
+        errors = await practice.staff.errors(ops.WRITEBACKS, variables)
+        assert errors and errors[0]["message"] != "Unexpected error.", variables

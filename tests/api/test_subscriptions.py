@@ -150,7 +150,10 @@ async def test_a_key_revoked_while_its_socket_is_open_can_do_nothing_more(
                 {
                     "id": "b",
                     "type": "subscribe",
-                    "payload": {"query": ops.CREATE_LOCATION, "variables": {"name": "x", "tz": "UTC"}},
+                    "payload": {
+                        "query": ops.CREATE_LOCATION,
+                        "variables": {"name": "x", "tz": "UTC"},
+                    },
                 }
             )
         )

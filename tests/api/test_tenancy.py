@@ -183,3 +183,26 @@ async def test_an_invalid_time_zone_is_refused(practice: Practice) -> None:
         await practice.admin.execute(ops.CREATE_LOCATION, {"name": "X", "tz": "Mars/Olympus"})
     )["createLocation"]
     assert result["__typename"] == "ValidationError"
+
+
+async def test_oversized_or_odd_settings_input_is_a_typed_error(practice: Practice) -> None:
+    location = (await practice.admin.execute(ops.CREATE_LOCATION, {"name": "X", "tz": "a" * 300}))[
+        "createLocation"
+    ]
+    assert location["__typename"] == "ValidationError"
+    connection = (
+        await practice.admin.execute(
+            ops.SET_PMS_CONNECTION,
+            {
+                "input": {
+                    "locationId": practice.location_id,
+                    "system": "OPEN_DENTAL",
+                    "baseUrl": "https://example.com/" + "a" * 600,
+                    "developerKey": "dev\u0000",
+                    "customerKey": "c",
+                }
+            },
+        )
+    )["setPmsConnection"]
+    assert connection["__typename"] == "ValidationError"
+    assert {f["field"] for f in connection["fields"]} == {"baseUrl", "developerKey"}
