@@ -14,6 +14,7 @@ import httpx
 from arq.connections import ArqRedis, RedisSettings, create_pool
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.adapters.connection_gate import RedisConnectionGate
 from app.adapters.events import RedisEventBus
 from app.adapters.job_queue import ArqJobQueue
 from app.adapters.rate_limiter import RedisRateLimiter
@@ -98,6 +99,11 @@ async def bootstrap(settings: Settings, redis_url: str | None = None) -> Contain
         posting=PostingDeps(
             secret_box=secret_box,
             registry=registry,
+            gate=RedisConnectionGate(
+                arq,
+                limit=settings.max_postings_in_flight_per_connection,
+                lease_seconds=settings.posting_claim_seconds,
+            ),
             retry_policy=RetryPolicy(
                 max_attempts=settings.retry_max_attempts,
                 base_seconds=settings.retry_base_seconds,

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     max_throttle_wait_seconds: float = 5.0
 
     worker_max_jobs: int = 20
+    # Postings one practice may have waiting on its PMS at once, across all workers: an
+    # unreachable practice then holds only these worker slots, never all of them.
+    max_postings_in_flight_per_connection: int = 4
     # arq's 0.5 s default adds up to half a second to every instant posting.
     worker_poll_delay_seconds: float = 0.05
     # Bounds one posting job: throttle wait + lookup + post, each within pms_timeout_seconds.

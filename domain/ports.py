@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -145,6 +146,15 @@ class RateLimiter(Protocol):
         :raises Throttled: (with retry_after) when the slot is further away than
             max_wait_seconds; nothing is reserved then.
         """
+        ...
+
+
+class ConnectionGate(Protocol):
+    """Caps how many postings may wait on one practice's PMS at once, across all workers,
+    so an unreachable practice cannot take every worker slot."""
+
+    def hold(self, key: str) -> AbstractAsyncContextManager[None]:
+        """:raises Throttled: when the practice already has its share in flight."""
         ...
 
 

@@ -17,6 +17,7 @@ from domain.persistence.base import utcnow
 from domain.persistence.models import PmsConnection, WritebackAttempt, WritebackIntent
 from domain.persistence.uow import UnitOfWork
 from domain.ports import (
+    ConnectionGate,
     ConnectorError,
     ConnectorRegistry,
     OutcomeUnknownError,
@@ -53,6 +54,7 @@ _COUNTED = {AttemptOutcome.OUTCOME_UNKNOWN.value, AttemptOutcome.TRANSIENT_ERROR
 class PostingDeps:
     secret_box: SecretBox
     registry: ConnectorRegistry
+    gate: ConnectionGate
     retry_policy: RetryPolicy
     claim_seconds: float = 75.0
     # After an ambiguous write, how long the PMS may still be committing it (Open Dental
@@ -190,14 +192,15 @@ async def _call_pms(
         return AttemptOutcome.PERMANENT_ERROR, None, claim.credentials
     try:
         connector: PmsConnector = deps.registry.connector_for(claim.credentials)
-        if claim.reconcile_first:
-            found = await connector.find_payment(
-                claim.patient_ref, claim.marker, claim.lookup_since
-            )
-            if found is not None:
-                return AttemptOutcome.FOUND_EXISTING, found, None
-        record = await connector.post_payment(claim.posting)
-        return AttemptOutcome.SUCCEEDED, record, None
+        async with deps.gate.hold(claim.credentials.connection_key):
+            if claim.reconcile_first:
+                found = await connector.find_payment(
+                    claim.patient_ref, claim.marker, claim.lookup_since
+                )
+                if found is not None:
+                    return AttemptOutcome.FOUND_EXISTING, found, None
+            record = await connector.post_payment(claim.posting)
+            return AttemptOutcome.SUCCEEDED, record, None
     except Throttled as exc:
         return AttemptOutcome.THROTTLED, None, exc
     except TransientError as exc:
