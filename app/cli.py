@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 from pathlib import Path
 
+from app import runtime
 from app.config import Settings
 
 
@@ -51,7 +51,7 @@ def cmd_create_organization(settings: Settings, args: argparse.Namespace) -> Non
             await engine.dispose()
         print(f"organization  {organization.id}\nadmin API key {issued.secret}  (shown once)")
 
-    asyncio.run(run())
+    runtime.run(run())
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -65,6 +65,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         import uvicorn
 
         container = await bootstrap(settings, redis_url=redis_url)
+        runtime.settle_heap()
         server = uvicorn.Server(
             uvicorn.Config(
                 create_app(container, owns_container=True), proxy_headers=True, lifespan="on"
@@ -74,7 +75,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
             sockets=[bound_socket(args.host or settings.host, args.port or settings.port)]
         )
 
-    asyncio.run(run())
+    runtime.run(run())
 
 
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
@@ -86,13 +87,14 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> None:
     async def run() -> None:
         container = await bootstrap(settings, redis_url=redis_url)
         worker = await build_worker(container)
+        runtime.settle_heap()
         try:
             await worker.async_run()
         finally:
             await worker.close()
             await container.close()
 
-    asyncio.run(run())
+    runtime.run(run())
 
 
 def cmd_local(settings: Settings, args: argparse.Namespace) -> None:
@@ -104,7 +106,7 @@ def cmd_local(settings: Settings, args: argparse.Namespace) -> None:
         port=args.port,
         simulator_port=args.simulator_port,
     )
-    asyncio.run(run_local_stack(settings, options))
+    runtime.run(run_local_stack(settings, options))
 
 
 def cmd_simulator(_: Settings, args: argparse.Namespace) -> None:

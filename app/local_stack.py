@@ -18,6 +18,7 @@ from app.bootstrap import bootstrap
 from app.config import Settings
 from app.demo import ensure_demo_practice
 from app.migrate import upgrade
+from app.runtime import settle_heap
 from app.servers import bound_socket, start_server, stop_server
 from connectors.opendental.simulator import API_PREFIX, SimulatorState, create_simulator_app
 from jobs.worker import build_worker
@@ -89,6 +90,7 @@ async def run_local_stack(settings: Settings, options: LocalStackOptions) -> Non
         api_server, api_task = await start_server(create_app(container), api_sock, lifespan="on")
         worker = await build_worker(container, handle_signals=False)
         worker_task = asyncio.create_task(worker.async_run())
+        settle_heap()
         print(
             "\nWriteback engine running on embedded defaults\n"
             f"  GraphQL (GraphiQL)  {api_url}\n"
