@@ -1118,8 +1118,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--loop",
         choices=("asyncio", "uvloop"),
-        default="asyncio",
-        help="asyncio is what `writeback serve/worker/local` run on (asyncio.run)",
+        default="uvloop",
+        help="uvloop is what `writeback serve/worker/local` run on (app.runtime)",
     )
     parser.add_argument(
         "--warmup",

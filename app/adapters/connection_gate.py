@@ -40,7 +40,7 @@ class RedisConnectionGate:
         )
         if not int(entered):
             raise Throttled(
-                "this practice already has postings waiting on its PMS", retry_after=1.0
+                "this practice already has postings waiting on its PMS", retry_after=0.5
             )
         try:
             yield

@@ -7,6 +7,7 @@ while a practice's server is slow, and an attempt row exists before anything is 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -272,7 +273,12 @@ async def _record(
                 _fail(uow, intent, now, *_exhausted_reason(outcome, intent, error))
             else:
                 retry_after = error.retry_after if isinstance(error, TransientError) else None
-                defer = deps.retry_policy.delay(max(counted, 1), retry_after)
+                if outcome is AttemptOutcome.THROTTLED:
+                    # Held back by our own throttle or cap: come back when a place is free,
+                    # spread a little so waiting postings do not return all at once.
+                    defer = (retry_after or 1.0) * random.uniform(1.0, 1.5)
+                else:
+                    defer = deps.retry_policy.delay(max(counted, 1), retry_after)
                 if outcome is AttemptOutcome.OUTCOME_UNKNOWN:
                     defer = max(defer, deps.unknown_settle_seconds)
                 new_status = (
