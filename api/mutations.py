@@ -13,15 +13,23 @@ from api.context import Info
 from api.errors import AnyUserError, UserError, to_user_error
 from api.types.payment_settings import PaymentWritebackSettings, PaymentWritebackSettingsInput
 from api.types.tenancy import ApiKey, ConnectionCheck, Location, PmsConnection
-from api.types.writeback import Notification, Writeback
+from api.types.writeback import DailyRun, Notification, Writeback
 from domain import enums
 from domain.errors import DomainError
 from domain.payment_settings import PaymentSettingsChanges
 from domain.payment_submission import PaymentSubmission
+from domain.persistence.models import WritebackIntent
 from domain.persistence.uow import UnitOfWork
 from domain.ports import PmsConnector
 from domain.principal import Principal
-from domain.services import connections, notifications, payment_settings, tenancy, writebacks
+from domain.services import (
+    connections,
+    daily,
+    notifications,
+    payment_settings,
+    tenancy,
+    writebacks,
+)
 
 T = TypeVar("T")
 
@@ -37,6 +45,10 @@ async def _in_unit_of_work(
             return result
     except DomainError as exc:
         return to_user_error(exc)
+
+
+async def _writeback(uow: UnitOfWork, intent: WritebackIntent) -> Writeback:
+    return Writeback.from_model(intent, list(await uow.attempts.for_intents([intent.id])))
 
 
 @strawberry.type
@@ -82,6 +94,16 @@ class SubmitPaymentSuccess:
 @strawberry.type
 class RetryWritebackSuccess:
     writeback: Writeback
+
+
+@strawberry.type
+class ManualWritebackSuccess:
+    writeback: Writeback
+
+
+@strawberry.type
+class RunDailyWritebackNowSuccess:
+    run: DailyRun
 
 
 @strawberry.type
@@ -138,6 +160,12 @@ SubmitPaymentResult = Annotated[
 ]
 RetryWritebackResult = Annotated[
     RetryWritebackSuccess | AnyUserError, strawberry.union("RetryWritebackResult")
+]
+ManualWritebackResult = Annotated[
+    ManualWritebackSuccess | AnyUserError, strawberry.union("ManualWritebackResult")
+]
+RunDailyWritebackNowResult = Annotated[
+    RunDailyWritebackNowSuccess | AnyUserError, strawberry.union("RunDailyWritebackNowResult")
 ]
 AcknowledgeNotificationResult = Annotated[
     AcknowledgeNotificationSuccess | AnyUserError, strawberry.union("AcknowledgeNotificationResult")
@@ -278,6 +306,37 @@ class Mutation:
             intent = await writebacks.retry_writeback(uow, p, id)
             attempts = list(await uow.attempts.for_intents([intent.id]))
             return RetryWritebackSuccess(writeback=Writeback.from_model(intent, attempts))
+
+        return await _in_unit_of_work(info, work)
+
+    @strawberry.mutation(
+        description="Record a manual item as posted in the PMS by hand, with the PMS's reference"
+    )
+    async def mark_writeback_posted(
+        self, info: Info, id: strawberry.ID, pms_reference: str
+    ) -> ManualWritebackResult:
+        async def work(uow: UnitOfWork, p: Principal) -> ManualWritebackSuccess:
+            intent = await writebacks.mark_posted_manually(uow, p, id, pms_reference)
+            return ManualWritebackSuccess(writeback=await _writeback(uow, intent))
+
+        return await _in_unit_of_work(info, work)
+
+    @strawberry.mutation(description="Hand a manual item to the automatic writeback")
+    async def push_writeback(self, info: Info, id: strawberry.ID) -> ManualWritebackResult:
+        async def work(uow: UnitOfWork, p: Principal) -> ManualWritebackSuccess:
+            intent = await writebacks.push_through(uow, p, id)
+            return ManualWritebackSuccess(writeback=await _writeback(uow, intent))
+
+        return await _in_unit_of_work(info, work)
+
+    @strawberry.mutation(description="Send the location's scheduled items now")
+    async def run_daily_writeback_now(
+        self, info: Info, location_id: strawberry.ID
+    ) -> RunDailyWritebackNowResult:
+        async def work(uow: UnitOfWork, p: Principal) -> RunDailyWritebackNowSuccess:
+            return RunDailyWritebackNowSuccess(
+                run=DailyRun.from_model(await daily.trigger_now(uow, p, location_id))
+            )
 
         return await _in_unit_of_work(info, work)
 

@@ -6,6 +6,7 @@ from api.context import Info
 from api.types.payment_settings import PaymentWritebackSettings, SettingsChange
 from api.types.tenancy import ApiKey, Location, Me, PmsConnection, PmsOption
 from api.types.writeback import (
+    DailyRun,
     Notification,
     PageInfo,
     Writeback,
@@ -18,7 +19,7 @@ from api.types.writeback import (
 from domain.errors import FieldError, PmsUnavailable, ValidationFailed
 from domain.persistence.repositories import HistoryFilter
 from domain.ports import ConnectorError
-from domain.services import notifications, payment_settings, tenancy, writebacks
+from domain.services import daily, notifications, payment_settings, tenancy, writebacks
 from domain.services.connections import connector_for_location
 
 MAX_PAGE = 100
@@ -147,6 +148,17 @@ class Query:
         async with info.context.container.uow() as uow:
             intent, attempts = await writebacks.get_writeback(uow, p, id)
         return Writeback.from_model(intent, attempts)
+
+    @strawberry.field(description="The location's daily writeback runs, newest first")
+    async def daily_runs(
+        self, info: Info, location_id: strawberry.ID, first: int = 30
+    ) -> list[DailyRun]:
+        p = info.context.require_principal()
+        if not 1 <= first <= MAX_PAGE:
+            raise ValidationFailed([FieldError("first", f"must be between 1 and {MAX_PAGE}")])
+        async with info.context.container.uow() as uow:
+            rows = await daily.list_runs(uow, p, location_id, first)
+        return [DailyRun.from_model(r) for r in rows]
 
     @strawberry.field
     async def notifications(

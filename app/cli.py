@@ -38,6 +38,9 @@ def cmd_create_organization(settings: Settings, args: argparse.Namespace) -> Non
         engine = create_engine(settings.database_url)
 
         class _Nothing:
+            """Creating an organization enqueues and publishes nothing: no Redis needed."""
+
+            async def enqueue(self, *_: object, **__: object) -> None: ...
             async def enqueue_posting(self, *_: object) -> None: ...
             async def publish(self, *_: object) -> None: ...
 

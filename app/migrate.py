@@ -18,7 +18,7 @@ def alembic_config(database_url: str) -> Config:
     return cfg
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
+def upgrade(database_url: str, revision: str = "heads") -> None:
     """Blocking; call through asyncio.to_thread from async code (alembic runs its own loop)."""
     command.upgrade(alembic_config(database_url), revision)
 

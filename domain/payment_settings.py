@@ -22,6 +22,9 @@ from domain.enums import (
 from domain.errors import FieldError
 from domain.ports import Capabilities
 
+# Key of these settings among a location's settings.
+SETTINGS_KIND = "payment_writeback"
+
 _TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 

@@ -159,6 +159,12 @@ class ConnectionGate(Protocol):
 
 
 class JobQueue(Protocol):
+    async def enqueue(
+        self, function: str, *args: str, job_id: str, defer_seconds: float = 0.0
+    ) -> None:
+        """Enqueue unless a job with `job_id` is already waiting or running."""
+        ...
+
     async def enqueue_posting(
         self, kind: str, intent_id: str, defer_seconds: float = 0.0
     ) -> None: ...
@@ -170,6 +176,22 @@ class EventPublisher(Protocol):
 
 class EventSubscriber(Protocol):
     def subscribe(self, channel: str) -> AsyncGenerator[dict[str, Any], None]: ...
+
+
+@dataclass(frozen=True)
+class WebhookAnswer:
+    """What a webhook receiver answered: a status code, or why there was none."""
+
+    status_code: int | None
+    error: str | None = None
+
+
+class WebhookSender(Protocol):
+    async def send(
+        self, url: str, body: bytes, headers: Mapping[str, str], timeout_seconds: float
+    ) -> WebhookAnswer:
+        """POST `body`; never raises for network failures (they come back as `error`)."""
+        ...
 
 
 class SecretBox(Protocol):

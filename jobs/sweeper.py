@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from domain.persistence.base import utcnow
+from domain.services import daily
 from domain.writeback_state import DUE_STATUSES
 from jobs.context import container_of
 
 log = logging.getLogger(__name__)
 
 
-async def sweep_due_writebacks(ctx: dict[str, Any]) -> int:
+async def sweep_due_writebacks(ctx: dict[str, Any], now: datetime | None = None) -> int:
+    """Also the daily scheduler: creates each daily location's due run and (re)enqueues
+    every run not yet done, so a lost job or a missed minute only delays a run."""
     container = container_of(ctx)
+    now = now or utcnow()
+    async with container.uow() as uow:
+        await daily.schedule_due_runs(uow, now)
+        await uow.commit()
+    async with container.uow() as uow:
+        await daily.enqueue_pending_runs(uow, container.settings.sweep_batch_size)
+        await uow.commit()
     async with container.uow() as uow:
         due = await uow.intents.due(
-            utcnow(), [s.value for s in DUE_STATUSES], container.settings.sweep_batch_size
+            now, [s.value for s in DUE_STATUSES], container.settings.sweep_batch_size
         )
         owed = [(i.kind, i.id) for i in due]
     for kind, intent_id in owed:

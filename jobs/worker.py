@@ -9,8 +9,9 @@ from arq.connections import create_pool
 from arq.worker import Worker, func
 
 from app.bootstrap import Container, job_deserializer, job_serializer, redis_settings
+from domain.job_names import POST_WRITEBACK, RUN_DAILY_WRITEBACK, SWEEP_DUE_WRITEBACKS
 from jobs.context import CONTAINER
-from jobs.names import POST_WRITEBACK, SWEEP_DUE_WRITEBACKS
+from jobs.daily import run_daily_writeback
 from jobs.posting import post_writeback_job
 from jobs.sweeper import sweep_due_writebacks
 
@@ -37,7 +38,14 @@ async def build_worker(
                 max_tries=1000,
                 # No result key: it would block re-enqueueing the same job id.
                 keep_result=0,
-            )
+            ),
+            func(
+                run_daily_writeback,
+                name=RUN_DAILY_WRITEBACK,
+                timeout=s.job_timeout_seconds,
+                max_tries=1000,
+                keep_result=0,
+            ),
         ],
         cron_jobs=[
             cron(

@@ -130,3 +130,38 @@ subscription($locationId: ID!) {
     writebackId locationId kind sourceId status reason hint pmsRecordId at
   }
 }"""
+
+MARK_WRITEBACK_POSTED = f"""
+mutation($id: ID!, $ref: String!) {{
+  markWritebackPosted(id: $id, pmsReference: $ref) {{
+    __typename
+    ... on ManualWritebackSuccess {{ writeback {{ {WRITEBACK_FIELDS} postedManuallyBy }} }}
+    ... on UserError {{ message }}
+  }}
+}}"""
+
+PUSH_WRITEBACK = f"""
+mutation($id: ID!) {{
+  pushWriteback(id: $id) {{
+    __typename
+    ... on ManualWritebackSuccess {{ writeback {{ {WRITEBACK_FIELDS} }} }}
+    ... on UserError {{ message }}
+  }}
+}}"""
+
+RUN_DAILY_WRITEBACK_NOW = """
+mutation($locationId: ID!) {
+  runDailyWritebackNow(locationId: $locationId) {
+    __typename
+    ... on RunDailyWritebackNowSuccess { run { id runKey status } }
+    ... on UserError { message }
+  }
+}"""
+
+DAILY_RUNS = """
+query($locationId: ID!) {
+  dailyRuns(locationId: $locationId) { id runKey cutoffAt status itemCount triggeredBy }
+}"""
+
+WRITEBACK_BATCH = """
+query($id: ID!) { writeback(id: $id) { id status dailyRunId } }"""

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from domain import enums
 from domain.money import from_cents
+from domain.persistence.models import DailyRun as DailyRunModel
 from domain.persistence.models import Notification as NotificationModel
 from domain.persistence.models import WritebackAttempt as AttemptModel
 from domain.persistence.models import WritebackIntent
@@ -66,6 +67,12 @@ class Writeback:
     pms_record_id: str | None
     failure_reason: str | None
     failure_hint: str | None
+    daily_run_id: strawberry.ID | None = strawberry.field(
+        description="The daily run it went out in (daily timing)"
+    )
+    posted_manually_by: strawberry.ID | None = strawberry.field(
+        description="API key of the staff member who recorded it as posted by hand"
+    )
     marker: str = strawberry.field(
         description="Reference left in the PMS record, e.g. [WB:<marker>]"
     )
@@ -103,6 +110,10 @@ class Writeback:
             pms_record_id=m.pms_record_id,
             failure_reason=m.failure_reason,
             failure_hint=m.failure_hint,
+            daily_run_id=strawberry.ID(m.daily_run_id) if m.daily_run_id else None,
+            posted_manually_by=strawberry.ID(m.posted_manually_by)
+            if m.posted_manually_by
+            else None,
             marker=m.marker,
             settings_version=m.settings_version,
             settings_snapshot=cast(JSON, m.settings_snapshot),
@@ -181,6 +192,35 @@ class WritebackEvent:
             hint=e.get("hint"),
             pms_record_id=e.get("pms_record_id"),
             at=datetime.fromisoformat(e["at"]),
+        )
+
+
+@strawberry.type
+class DailyRun:
+    id: strawberry.ID
+    location_id: strawberry.ID
+    run_key: str = strawberry.field(
+        description="The local date, or now:<time> when triggered by staff"
+    )
+    cutoff_at: datetime
+    status: str
+    item_count: int
+    triggered_by: strawberry.ID | None
+    created_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def from_model(cls, m: DailyRunModel) -> DailyRun:
+        return cls(
+            id=strawberry.ID(m.id),
+            location_id=strawberry.ID(m.location_id),
+            run_key=m.run_key,
+            cutoff_at=m.cutoff_at,
+            status=m.status,
+            item_count=m.item_count,
+            triggered_by=strawberry.ID(m.triggered_by) if m.triggered_by else None,
+            created_at=m.created_at,
+            completed_at=m.completed_at,
         )
 
 

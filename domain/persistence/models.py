@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Date,
     Float,
     ForeignKey,
@@ -122,6 +123,10 @@ class WritebackIntent(Base):
     # A worker's claim on a posting; another may take over only after it has expired.
     claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pms_record_id: Mapped[str | None] = mapped_column(String(64))
+    # The daily run that sent it out, for daily timing.
+    daily_run_id: Mapped[str | None] = mapped_column(ForeignKey("daily_runs.id"))
+    # Staff who recorded it as posted by hand (their API key); pms_record_id holds their reference.
+    posted_manually_by: Mapped[str | None] = mapped_column(String(36))
     failure_reason: Mapped[str | None] = mapped_column(Text)
     failure_hint: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -133,6 +138,29 @@ class WritebackIntent(Base):
         Index("ix_writeback_intents_history", "organization_id", "created_at", "id"),
         Index("ix_writeback_intents_location_history", "location_id", "created_at", "id"),
         Index("ix_writeback_intents_due", "status", "next_attempt_at"),
+    )
+
+
+class DailyRun(Base):
+    """One daily writeback of a location: its scheduled items up to the cut-off go out."""
+
+    __tablename__ = "daily_runs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    # The local date for the configured daily time; "now:<timestamp>" when staff trigger one.
+    run_key: Mapped[str] = mapped_column(String(64))
+    cutoff_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    triggered_by: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        # One run per location and local day, however many schedulers fire.
+        UniqueConstraint("location_id", "run_key"),
+        Index("ix_daily_runs_status", "status"),
     )
 
 
@@ -165,19 +193,89 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[str | None] = mapped_column(String(36))
+    # Failures of one cause at one location share a notice: (location, category, cause) hashed.
+    group_key: Mapped[str | None] = mapped_column(String(64))
+    # group_key while the notice is open, None once resolved: at most one open notice per cause.
+    open_group_key: Mapped[str | None] = mapped_column(String(64))
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    last_occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a webhook about it was last queued, to rate-limit re-sends of an open notice.
+    last_webhook_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_notifications_location", "location_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_notifications_location", "location_id", "created_at"),
+        UniqueConstraint("location_id", "open_group_key"),
+    )
+
+
+class NotificationWriteback(Base):
+    """The writebacks a notice is about; recovered once the writeback has been posted."""
+
+    __tablename__ = "notification_writebacks"
+    notification_id: Mapped[str] = mapped_column(
+        ForeignKey("notifications.id"), primary_key=True
+    )
+    intent_id: Mapped[str] = mapped_column(
+        ForeignKey("writeback_intents.id"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class WebhookEndpoint(Base):
+    """Where a location's notices are POSTed, signed with a secret only the practice was shown."""
+
+    __tablename__ = "webhook_endpoints"
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(36))
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook: its payload as sent, and the log of trying to send it."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id"))
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    notification_id: Mapped[str] = mapped_column(ForeignKey("notifications.id"), index=True)
+    event: Mapped[str] = mapped_column(String(32))
+    # The JSON body, ids and staff-facing text only (no PHI).
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # Pending: when it may be sent next; also the lease of an attempt in flight.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_location", "location_id", "created_at"),
+    )
 
 
 __all__ = [
     "ApiKey",
     "Base",
+    "DailyRun",
     "LocationSettings",
     "Location",
     "Notification",
+    "NotificationWriteback",
     "Organization",
     "PmsConnection",
     "SettingsChange",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WritebackAttempt",
     "WritebackIntent",
 ]

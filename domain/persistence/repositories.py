@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -16,6 +16,7 @@ from domain.enums import WritebackStatus
 from domain.persistence.base import utcnow
 from domain.persistence.models import (
     ApiKey,
+    DailyRun,
     Location,
     LocationSettings,
     Notification,
@@ -106,6 +107,11 @@ class ConnectionRepository:
         self._session.add(connection)
 
 
+def _dialect_insert(session: AsyncSession) -> Any:
+    """INSERT with ON CONFLICT support for the session's backend."""
+    return postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
 class SettingsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -123,11 +129,7 @@ class SettingsRepository:
         Must come before any other write of the unit: the insert is what takes SQLite's
         write lock (which has no row locks), and FOR UPDATE the row lock on PostgreSQL.
         """
-        insert = (
-            postgresql_insert
-            if self._session.get_bind().dialect.name == "postgresql"
-            else sqlite_insert
-        )
+        insert = _dialect_insert(self._session)
         await self._session.execute(
             insert(LocationSettings)
             .values(location_id=location_id, kind=kind, version=0, data={}, updated_at=utcnow())
@@ -144,6 +146,13 @@ class SettingsRepository:
 
     def add(self, settings: LocationSettings) -> None:
         self._session.add(settings)
+
+    async def all_of_kind(self, kind: str) -> Sequence[LocationSettings]:
+        return (
+            await self._session.scalars(
+                select(LocationSettings).where(LocationSettings.kind == kind)
+            )
+        ).all()
 
     def add_change(self, change: SettingsChange) -> None:
         self._session.add(change)
@@ -236,6 +245,22 @@ class IntentRepository:
         )
         return (await self._session.scalars(stmt)).all()
 
+    async def scheduled_up_to(
+        self, location_id: str, cutoff: datetime
+    ) -> Sequence[WritebackIntent]:
+        """The location's items waiting for a daily run, oldest first."""
+        return (
+            await self._session.scalars(
+                select(WritebackIntent)
+                .where(
+                    WritebackIntent.location_id == location_id,
+                    WritebackIntent.status == WritebackStatus.SCHEDULED.value,
+                    WritebackIntent.created_at <= cutoff,
+                )
+                .order_by(WritebackIntent.created_at, WritebackIntent.id)
+            )
+        ).all()
+
     async def try_claim(
         self, intent_id: str, now: datetime, claim_until: datetime, due_statuses: Sequence[str]
     ) -> bool:
@@ -282,6 +307,49 @@ class IntentRepository:
             .limit(limit)
         )
         return (await self._session.scalars(stmt)).all()
+
+
+class DailyRunRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def create_missing(self, runs: Sequence[dict[str, Any]]) -> None:
+        """Inserts the runs not there yet; concurrent schedulers cannot create one twice."""
+        if runs:
+            insert = _dialect_insert(self._session)
+            await self._session.execute(
+                insert(DailyRun).values(list(runs)).on_conflict_do_nothing()
+            )
+
+    def add(self, run: DailyRun) -> None:
+        self._session.add(run)
+
+    async def get(self, run_id: str) -> DailyRun | None:
+        return await self._session.get(DailyRun, run_id)
+
+    async def get_scoped(self, organization_id: str, run_id: str) -> DailyRun | None:
+        run = await self._session.get(DailyRun, run_id)
+        return run if run is not None and run.organization_id == organization_id else None
+
+    async def pending(self, limit: int) -> Sequence[DailyRun]:
+        return (
+            await self._session.scalars(
+                select(DailyRun)
+                .where(DailyRun.status == "pending")
+                .order_by(DailyRun.cutoff_at)
+                .limit(limit)
+            )
+        ).all()
+
+    async def for_location(self, location_id: str, limit: int) -> Sequence[DailyRun]:
+        return (
+            await self._session.scalars(
+                select(DailyRun)
+                .where(DailyRun.location_id == location_id)
+                .order_by(DailyRun.cutoff_at.desc(), DailyRun.id.desc())
+                .limit(limit)
+            )
+        ).all()
 
 
 class AttemptRepository:

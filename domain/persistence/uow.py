@@ -12,10 +12,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.job_names import POST_WRITEBACK, posting_job_id
 from domain.persistence.repositories import (
     ApiKeyRepository,
     AttemptRepository,
     ConnectionRepository,
+    DailyRunRepository,
     IntentRepository,
     LocationRepository,
     NotificationRepository,
@@ -36,7 +38,7 @@ class UnitOfWork:
         self._sessions = sessions
         self._jobs = jobs
         self._events = events
-        self._pending_jobs: list[tuple[str, str, float]] = []
+        self._pending_jobs: list[tuple[str, tuple[str, ...], str, float]] = []
         self._pending_events: list[tuple[str, dict[str, Any]]] = []
 
     async def __aenter__(self) -> UnitOfWork:
@@ -50,6 +52,7 @@ class UnitOfWork:
         self.intents = IntentRepository(s)
         self.attempts = AttemptRepository(s)
         self.notifications = NotificationRepository(s)
+        self.daily_runs = DailyRunRepository(s)
         return self
 
     async def __aexit__(
@@ -64,10 +67,21 @@ class UnitOfWork:
         self._pending_jobs.clear()
         self._pending_events.clear()
 
+    def enqueue_after_commit(
+        self, function: str, *args: str, job_id: str, defer_seconds: float = 0.0
+    ) -> None:
+        self._pending_jobs.append((function, args, job_id, defer_seconds))
+
     def enqueue_posting_after_commit(
         self, kind: str, intent_id: str, defer_seconds: float = 0.0
     ) -> None:
-        self._pending_jobs.append((kind, intent_id, defer_seconds))
+        self.enqueue_after_commit(
+            POST_WRITEBACK,
+            kind,
+            intent_id,
+            job_id=posting_job_id(kind, intent_id),
+            defer_seconds=defer_seconds,
+        )
 
     def publish_after_commit(self, channel: str, payload: dict[str, Any]) -> None:
         self._pending_events.append((channel, payload))
@@ -81,9 +95,9 @@ class UnitOfWork:
         events, self._pending_events = self._pending_events, []
         # The commit is what counts. A lost enqueue is recovered by the sweeper and a lost
         # event by the client re-reading history, so failures here are logged, not raised.
-        for kind, intent_id, defer in jobs:
+        for function, args, job_id, defer in jobs:
             try:
-                await self._jobs.enqueue_posting(kind, intent_id, defer)
+                await self._jobs.enqueue(function, *args, job_id=job_id, defer_seconds=defer)
             except Exception:
                 log.warning(
                     "enqueue failed after commit; the sweeper will pick it up", exc_info=True

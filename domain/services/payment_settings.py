@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.enums import PmsSystem
+from domain.enums import PmsSystem, PostingTiming
 from domain.errors import PmsUnavailable, ValidationFailed
 from domain.payment_settings import (
+    SETTINGS_KIND,
     PaymentSettingsChanges,
     PaymentWritebackSettings,
     validate_settings,
@@ -16,10 +17,11 @@ from domain.persistence.models import SettingsChange
 from domain.persistence.uow import UnitOfWork
 from domain.ports import ConnectorError, ConnectorRegistry, PmsConnector, SecretBox
 from domain.principal import Principal
+from domain.services import daily
 from domain.services.connections import credentials_of
 from domain.services.tenancy import require_location
 
-KIND = "payment_writeback"
+KIND = SETTINGS_KIND
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ async def update_settings(
     location = await require_location(uow, principal, location_id)
     organization_id = location.organization_id
     connection = await uow.connections.get(location_id)
+    connection_interval_seconds = connection.write_interval_seconds if connection else 1.0
     capabilities = registry.capabilities(PmsSystem(connection.system)) if connection else None
     connector = (
         registry.connector_for(credentials_of(connection, secret_box)) if connection else None
@@ -104,6 +107,10 @@ async def update_settings(
             after=new.to_dict(),
         )
     )
+    if current.settings.timing is PostingTiming.DAILY and new.timing is PostingTiming.INSTANT:
+        connection_interval = connection_interval_seconds
+        waiting = await uow.intents.scheduled_up_to(location_id, utcnow())
+        await daily.queue_items(uow, waiting, connection_interval, daily_run_id=None)
     await uow.flush()
     return VersionedSettings(new, version)
 

@@ -34,7 +34,7 @@ from domain.ports import (
 from domain.retry_policy import RetryPolicy
 from domain.services.connections import credentials_of
 from domain.services.notifications import raise_writeback_failed
-from domain.services.writebacks import publish_status
+from domain.services.status_events import publish_status
 from domain.writeback_state import DUE_STATUSES, check_transition
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,6 @@ from domain.errors import (
     NotFound,
     ValidationFailed,
 )
-from domain.events import writeback_channel, writeback_event
 from domain.payment_note import marker_for, payment_note
 from domain.payment_settings import decide_payment
 from domain.payment_submission import PaymentSubmission, ValidPayment, validate_payment
@@ -28,25 +27,9 @@ from domain.persistence.uow import UnitOfWork
 from domain.ports import ConnectorRegistry
 from domain.principal import Principal
 from domain.services.payment_settings import current_settings
+from domain.services.status_events import publish_status
 from domain.services.tenancy import require_location
 from domain.writeback_state import check_transition
-
-
-def publish_status(uow: UnitOfWork, intent: WritebackIntent) -> None:
-    uow.publish_after_commit(
-        writeback_channel(intent.location_id),
-        writeback_event(
-            organization_id=intent.organization_id,
-            location_id=intent.location_id,
-            intent_id=intent.id,
-            kind=intent.kind,
-            source_id=intent.source_id,
-            status=intent.status,
-            reason=intent.failure_reason,
-            hint=intent.failure_hint,
-            pms_record_id=intent.pms_record_id,
-        ),
-    )
 
 
 @dataclass(frozen=True)
@@ -223,3 +206,58 @@ async def get_writeback(
     if intent is None or not principal.may_see_location(intent.location_id):
         raise NotFound("no such writeback")
     return intent, list(await uow.attempts.for_intents([intent.id]))
+
+
+async def _awaiting_manual(
+    uow: UnitOfWork, principal: Principal, intent_id: str
+) -> WritebackIntent:
+    principal.require_staff()
+    intent = await uow.intents.get(intent_id, for_update=True)
+    if (
+        intent is None
+        or intent.organization_id != principal.organization_id
+        or not principal.may_see_location(intent.location_id)
+    ):
+        raise NotFound("no such writeback")
+    if intent.status != WritebackStatus.AWAITING_MANUAL.value:
+        raise InvalidTransition(
+            "only writebacks awaiting manual posting can be marked or pushed; "
+            f"this one is {intent.status}"
+        )
+    return intent
+
+
+async def mark_posted_manually(
+    uow: UnitOfWork, principal: Principal, intent_id: str, pms_reference: str
+) -> WritebackIntent:
+    """Staff posted it in the PMS themselves: recorded as succeeded, never sent by us."""
+    reference = pms_reference.strip()
+    if not reference or len(reference) > 64 or not reference.isprintable():
+        raise ValidationFailed(
+            [FieldError("pmsReference", "must be the PMS's record number (1-64 characters)")]
+        )
+    intent = await _awaiting_manual(uow, principal, intent_id)
+    now = utcnow()
+    check_transition(WritebackStatus.AWAITING_MANUAL, WritebackStatus.SUCCEEDED)
+    intent.status = WritebackStatus.SUCCEEDED.value
+    intent.pms_record_id = reference
+    intent.posted_manually_by = principal.key_id
+    intent.completed_at = now
+    intent.updated_at = now
+    await uow.flush()
+    publish_status(uow, intent)
+    return intent
+
+
+async def push_through(uow: UnitOfWork, principal: Principal, intent_id: str) -> WritebackIntent:
+    """Staff hand a manual item to the automatic writeback; it can then no longer be marked."""
+    intent = await _awaiting_manual(uow, principal, intent_id)
+    now = utcnow()
+    check_transition(WritebackStatus.AWAITING_MANUAL, WritebackStatus.QUEUED)
+    intent.status = WritebackStatus.QUEUED.value
+    intent.next_attempt_at = now
+    intent.updated_at = now
+    await uow.flush()
+    uow.enqueue_posting_after_commit(intent.kind, intent.id)
+    publish_status(uow, intent)
+    return intent
