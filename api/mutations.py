@@ -27,6 +27,7 @@ from domain.services import (
     daily,
     notifications,
     payment_settings,
+    setup_check,
     tenancy,
     writebacks,
 )
@@ -244,6 +245,25 @@ class Mutation:
         if isinstance(found, UserError):
             return found
         checks = await connections.run_checks(found)
+        return CheckConnectionSuccess(
+            ok=all(ch.ok for ch in checks), checks=[ConnectionCheck.from_model(ch) for ch in checks]
+        )
+
+    @strawberry.mutation(
+        description="Dry run of the location's payment writeback: reads only, writes nothing"
+    )
+    async def test_payment_writeback(
+        self, info: Info, location_id: strawberry.ID, patient_ref: str | None = None
+    ) -> CheckConnectionResult:
+        c = info.context.container
+
+        async def load(uow: UnitOfWork, p: Principal) -> setup_check.SetupUnderTest:
+            return await setup_check.load(uow, p, c.secret_box, c.registry, location_id)
+
+        found = await _in_unit_of_work(info, load)
+        if isinstance(found, UserError):
+            return found
+        checks = await setup_check.run(found, patient_ref.strip() if patient_ref else None)
         return CheckConnectionSuccess(
             ok=all(ch.ok for ch in checks), checks=[ConnectionCheck.from_model(ch) for ch in checks]
         )

@@ -165,3 +165,12 @@ query($locationId: ID!) {
 
 WRITEBACK_BATCH = """
 query($id: ID!) { writeback(id: $id) { id status dailyRunId } }"""
+
+TEST_PAYMENT_WRITEBACK = """
+mutation($locationId: ID!, $patientRef: String) {
+  testPaymentWriteback(locationId: $locationId, patientRef: $patientRef) {
+    __typename
+    ... on CheckConnectionSuccess { ok checks { name ok message hint } }
+    ... on UserError { message }
+  }
+}"""

@@ -162,3 +162,43 @@ async def test_concurrent_changes_each_get_their_own_version(practice: Practice)
     # Each audit row's "before" is the previous row's "after": no change was lost.
     for newer, older in zip(changes, changes[1:], strict=False):
         assert newer["before"] == older["after"]
+
+
+async def test_the_dry_run_checks_every_part_and_writes_nothing(practice: Practice) -> None:
+    card = await practice.payment_type_id("Credit Card")
+    await practice.settings(payTypes=[{"payType": card, "method": "CARD"}])
+    result = (
+        await practice.staff.execute(
+            ops.TEST_PAYMENT_WRITEBACK, {"locationId": practice.location_id, "patientRef": "1"}
+        )
+    )["testPaymentWriteback"]
+    assert result["ok"] is True, result
+    assert [c["name"] for c in result["checks"]] == [
+        "reachable",
+        "credentials",
+        "paymentTypes",
+        "mappedPaymentTypes",
+        "providers",
+        "patientLookup",
+        "sources",
+    ]
+    assert (
+        practice.simulator.state.post_counts() == {}
+        or sum(practice.simulator.state.post_counts().values()) == 0
+    )
+
+
+async def test_the_dry_run_points_at_what_to_fix(practice: Practice) -> None:
+    card = await practice.payment_type_id("Credit Card")
+    await practice.settings(payTypes=[{"payType": card}])
+    for row in practice.simulator.state.definitions:
+        if str(row["DefNum"]) == card:
+            row["isHidden"] = "true"
+    result = (
+        await practice.staff.execute(
+            ops.TEST_PAYMENT_WRITEBACK, {"locationId": practice.location_id, "patientRef": "4242"}
+        )
+    )["testPaymentWriteback"]
+    failed = {c["name"]: c for c in result["checks"] if not c["ok"]}
+    assert set(failed) == {"mappedPaymentTypes", "patientLookup"}
+    assert all(c["hint"] for c in failed.values())
