@@ -85,6 +85,47 @@ class PaymentPosting:
     marker: str
     pay_type: str | None = None
     check_number: str | None = None
+    # Attach to this PMS payment plan (Open Dental payPlanNum) instead of the ledger at large.
+    payment_plan_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class AdjustmentPosting:
+    """A ledger adjustment, e.g. a card fee written separately from a gross payment.
+
+    `amount` is signed as the PMS expects for `adj_type` (negative for a "-" type).
+    """
+
+    patient_ref: str
+    amount: Decimal
+    adj_date: date
+    adj_type: str
+    note: str
+    marker: str
+
+
+@dataclass(frozen=True)
+class RefundPosting:
+    """Refund of an earlier posted payment (Open Dental: a new negative payment)."""
+
+    patient_ref: str
+    original_record_id: str
+    marker: str
+    note: str
+
+
+@dataclass(frozen=True)
+class InsurancePaymentPosting:
+    """An insurance payment on a claim (Open Dental: the claim-payment path)."""
+
+    patient_ref: str
+    claim_ref: str
+    amount: Decimal
+    pay_date: date
+    note: str
+    marker: str
+    pay_type: str | None = None
+    check_number: str | None = None
 
 
 @dataclass(frozen=True)
