@@ -165,7 +165,39 @@ class PmsConnector(Protocol):
         """Look up a payment posted earlier by the marker in its note."""
         ...
 
+    async def post_adjustment(self, posting: AdjustmentPosting) -> PostedRecord:
+        """Same error contract as post_payment."""
+        ...
+
+    async def find_adjustment(
+        self, patient_ref: str, marker: str, entered_since: date
+    ) -> PostedRecord | None: ...
+
+    async def get_payment(self, patient_ref: str, record_id: str) -> PostedRecord | None:
+        """A posted payment by its PMS id (amount included), None if it does not exist."""
+        ...
+
+    async def refund_payment(self, posting: RefundPosting) -> PostedRecord:
+        """Same error contract as post_payment; the returned amount is the refund's (negative)."""
+        ...
+
+    async def find_refund(
+        self, posting: RefundPosting, entered_since: date
+    ) -> PostedRecord | None: ...
+
+    async def post_insurance_payment(self, posting: InsurancePaymentPosting) -> PostedRecord:
+        """:raises PermanentError: the claim cannot take this payment (with a hint)."""
+        ...
+
+    async def find_insurance_payment(
+        self, posting: InsurancePaymentPosting, entered_since: date
+    ) -> PostedRecord | None: ...
+
     async def list_payment_types(self) -> list[PmsOption]: ...
+
+    async def list_adjustment_types(self) -> list[PmsOption]:
+        """`extra["sign"]` is "+" or "-": the sign an adjustment of the type must carry."""
+        ...
 
     async def list_providers(self) -> list[PmsOption]: ...
 
