@@ -135,6 +135,21 @@ class SubmitPaymentInput:
     fee: Decimal = Decimal("0")
     paid_on: date
     check_number: str | None = None
+    card_brand: str | None = None
+    card_last4: str | None = None
+    payment_plan_ref: str | None = strawberry.field(
+        default=None, description="For payment-plan payments: the PMS plan (Open Dental PayPlanNum)"
+    )
+    claim_ref: str | None = strawberry.field(
+        default=None, description="For insurance payments: the claim it pays (Open Dental ClaimNum)"
+    )
+
+
+@strawberry.input
+class SubmitRefundInput:
+    refund_id: str = strawberry.field(description="The platform's refund id; the idempotency key")
+    location_id: strawberry.ID
+    payment_id: str = strawberry.field(description="The platform's id of the payment refunded")
 
 
 CreateLocationResult = Annotated[
@@ -281,6 +296,9 @@ class Mutation:
             pay_types=tuple(m.to_model() for m in input.pay_types)
             if input.pay_types is not None
             else None,
+            fee_adjustment_type=input.fee_adjustment_type.strip()
+            if input.fee_adjustment_type is not None
+            else None,
         )
 
         async def work(uow: UnitOfWork, p: Principal) -> UpdatePaymentWritebackSettingsSuccess:
@@ -306,6 +324,10 @@ class Mutation:
             fee=input.fee,
             paid_on=input.paid_on,
             check_number=input.check_number,
+            card_brand=input.card_brand,
+            card_last4=input.card_last4,
+            payment_plan_ref=input.payment_plan_ref,
+            claim_ref=input.claim_ref,
         )
 
         async def work(uow: UnitOfWork, p: Principal) -> SubmitPaymentSuccess:
@@ -314,6 +336,21 @@ class Mutation:
             return SubmitPaymentSuccess(
                 writeback=Writeback.from_model(submitted.intent, attempts),
                 replayed=submitted.replayed,
+            )
+
+        return await _in_unit_of_work(info, work)
+
+    @strawberry.mutation(description="Refund the whole of a payment already written to the PMS")
+    async def submit_refund(self, info: Info, input: SubmitRefundInput) -> SubmitPaymentResult:
+        c = info.context.container
+        submission = writebacks.RefundSubmission(
+            refund_id=input.refund_id, location_id=input.location_id, payment_id=input.payment_id
+        )
+
+        async def work(uow: UnitOfWork, p: Principal) -> SubmitPaymentSuccess:
+            submitted = await writebacks.submit_refund(uow, p, c.registry, submission)
+            return SubmitPaymentSuccess(
+                writeback=await _writeback(uow, submitted.intent), replayed=submitted.replayed
             )
 
         return await _in_unit_of_work(info, work)

@@ -27,6 +27,7 @@ class Role(StrEnum):
 
 class WritebackKind(StrEnum):
     PAYMENT = "payment"
+    REFUND = "refund"
 
 
 class PaymentSource(StrEnum):
@@ -72,6 +73,8 @@ class WritebackStatus(StrEnum):
     # Accepted by an asynchronous path (e.g. NexHealth 202), waiting for its confirmation.
     AWAITING_CONFIRMATION = "awaiting_confirmation"
     SUCCEEDED = "succeeded"
+    # Some of its PMS writes landed and another failed for good: needs a person.
+    PARTIAL = "partial"
     FAILED = "failed"
 
 

@@ -62,6 +62,12 @@ class PaymentWritebackSettings:
     daily_time: str = "18:00"
     amount_basis: AmountBasis = AmountBasis.NET
     pay_types: tuple[PayTypeMapping, ...] = ()
+    # With gross amounts: also write each fee as a PMS adjustment of this type (its id),
+    # so the ledger matches the deposits. None: fees are not written.
+    fee_adjustment_type: str | None = None
+    # The sign the PMS requires for that type ("-" reduces the balance); read from the PMS
+    # when the type is chosen.
+    fee_adjustment_sign: str = "-"
 
     def rule_for(self, source: PaymentSource) -> SourceRule:
         return self.sources.get(source, SourceRule(enabled=False))
@@ -90,6 +96,8 @@ class PaymentWritebackSettings:
             "timing": self.timing.value,
             "daily_time": self.daily_time,
             "amount_basis": self.amount_basis.value,
+            "fee_adjustment_type": self.fee_adjustment_type,
+            "fee_adjustment_sign": self.fee_adjustment_sign,
             "pay_types": [
                 {
                     "pay_type": m.pay_type,
@@ -112,6 +120,8 @@ class PaymentWritebackSettings:
             timing=PostingTiming(data.get("timing", PostingTiming.INSTANT)),
             daily_time=str(data.get("daily_time", "18:00")),
             amount_basis=AmountBasis(data.get("amount_basis", AmountBasis.NET)),
+            fee_adjustment_type=data.get("fee_adjustment_type"),
+            fee_adjustment_sign=str(data.get("fee_adjustment_sign", "-")),
             pay_types=tuple(
                 PayTypeMapping(
                     pay_type=str(m["pay_type"]),
@@ -127,6 +137,7 @@ def validate_settings(
     settings: PaymentWritebackSettings,
     capabilities: Capabilities | None,
     known_pay_types: Collection[str] | None,
+    known_adjustment_types: Collection[str] | None = None,
 ) -> list[FieldError]:
     """Check settings against the rules and what the location's PMS offers.
 
@@ -157,17 +168,42 @@ def validate_settings(
                     f"payment type {mapping.pay_type!r} is not an active payment type in the PMS",
                 )
             )
+    if settings.fee_adjustment_type is not None:
+        if settings.amount_basis is not AmountBasis.GROSS:
+            errors.append(
+                FieldError(
+                    "feeAdjustmentType",
+                    "fees are written separately only with gross amounts; net amounts already "
+                    "leave the fee out",
+                )
+            )
+        if known_adjustment_types is None:
+            errors.append(
+                FieldError(
+                    "feeAdjustmentType",
+                    "connect the location's PMS first so adjustment types can be checked",
+                )
+            )
+        elif settings.fee_adjustment_type not in known_adjustment_types:
+            errors.append(
+                FieldError(
+                    "feeAdjustmentType",
+                    f"adjustment type {settings.fee_adjustment_type!r} is not an active "
+                    "adjustment type in the PMS",
+                )
+            )
     if capabilities is not None:
         insurance = settings.rule_for(PaymentSource.INSURANCE)
         if (
             insurance.enabled
             and insurance.mode is PostingMode.AUTOMATIC
             and not capabilities.insurance_payments_as_patient_payments
+            and not capabilities.insurance_claim_payments
         ):
             errors.append(
                 FieldError(
                     "sources.insurance",
-                    "this PMS takes insurance payments only through claim payments; "
+                    "this PMS cannot take insurance payments through its API; "
                     "use manual mode for insurance",
                 )
             )
@@ -187,6 +223,9 @@ class PaymentDecision:
     mode: PostingMode
     pay_type: str | None
     settings_version: int
+    # Set when the fee is written as its own adjustment (gross basis, fee above zero).
+    fee_adjustment_type: str | None = None
+    fee_adjustment_sign: str = "-"
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -195,6 +234,8 @@ class PaymentDecision:
             "timing": self.timing.value,
             "mode": self.mode.value,
             "pay_type": self.pay_type,
+            "fee_adjustment_type": self.fee_adjustment_type,
+            "fee_adjustment_sign": self.fee_adjustment_sign,
         }
 
 
@@ -224,6 +265,12 @@ def decide_payment(
         mode=rule.mode,
         pay_type=settings.pay_type_for(source, method),
         settings_version=settings_version,
+        fee_adjustment_type=(
+            settings.fee_adjustment_type
+            if settings.amount_basis is AmountBasis.GROSS and fee_cents > 0
+            else None
+        ),
+        fee_adjustment_sign=settings.fee_adjustment_sign,
     )
 
 
@@ -236,6 +283,8 @@ class PaymentSettingsChanges:
     daily_time: str | None = None
     amount_basis: AmountBasis | None = None
     pay_types: tuple[PayTypeMapping, ...] | None = None
+    # An adjustment type id, or "" to stop writing fees separately.
+    fee_adjustment_type: str | None = None
 
     def apply_to(self, settings: PaymentWritebackSettings) -> PaymentWritebackSettings:
         sources = dict(settings.sources)
@@ -247,4 +296,10 @@ class PaymentSettingsChanges:
             daily_time=self.daily_time if self.daily_time is not None else settings.daily_time,
             amount_basis=self.amount_basis or settings.amount_basis,
             pay_types=self.pay_types if self.pay_types is not None else settings.pay_types,
+            fee_adjustment_type=(
+                settings.fee_adjustment_type
+                if self.fee_adjustment_type is None
+                else (self.fee_adjustment_type or None)
+            ),
+            fee_adjustment_sign=settings.fee_adjustment_sign,
         )

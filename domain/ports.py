@@ -70,6 +70,11 @@ class PmsCredentials:
 class Capabilities:
     patient_payments: bool = False
     insurance_payments_as_patient_payments: bool = False
+    # Insurance money posted on the claim it pays (Open Dental: claim payments).
+    insurance_claim_payments: bool = False
+    fee_adjustments: bool = False
+    refunds: bool = False
+    payment_plans: bool = False
     instant_timing: bool = True
     numeric_patient_ids: bool = False
 

@@ -12,19 +12,29 @@ _ALLOWED: dict[S, frozenset[S]] = {
     S.QUEUED: frozenset({S.POSTING}),
     # posting -> posting: a claim whose worker died is taken over after its lease expired.
     S.POSTING: frozenset(
-        {S.POSTING, S.SUCCEEDED, S.RETRYING, S.UNKNOWN, S.FAILED, S.AWAITING_CONFIRMATION}
+        {
+            S.POSTING,
+            S.SUCCEEDED,
+            S.RETRYING,
+            S.UNKNOWN,
+            S.FAILED,
+            S.PARTIAL,
+            S.AWAITING_CONFIRMATION,
+        }
     ),
     S.RETRYING: frozenset({S.POSTING, S.FAILED}),
     S.UNKNOWN: frozenset({S.POSTING, S.FAILED}),
     S.AWAITING_CONFIRMATION: frozenset({S.SUCCEEDED, S.FAILED, S.UNKNOWN}),
     S.SUCCEEDED: frozenset(),
-    # Staff may push a failed item again (retryWriteback).
+    # Staff may push a failed item again (retryWriteback); a partial one writes only the
+    # parts still missing.
     S.FAILED: frozenset({S.QUEUED}),
+    S.PARTIAL: frozenset({S.QUEUED}),
 }
 
 # Statuses in which the worker (or the sweeper) still owes the intent a posting attempt.
 DUE_STATUSES: frozenset[S] = frozenset({S.QUEUED, S.RETRYING, S.UNKNOWN, S.POSTING})
-FINAL_STATUSES: frozenset[S] = frozenset({S.SUCCEEDED, S.FAILED, S.SKIPPED})
+FINAL_STATUSES: frozenset[S] = frozenset({S.SUCCEEDED, S.FAILED, S.PARTIAL, S.SKIPPED})
 
 
 def check_transition(current: S, new: S) -> None:

@@ -38,6 +38,9 @@ class PaymentWritebackSettings:
     daily_time: str = strawberry.field(description="Local time of day (HH:MM) of the daily run")
     amount_basis: enums.AmountBasis
     pay_types: list[PayTypeMapping]
+    fee_adjustment_type: str | None = strawberry.field(
+        description="With gross amounts: the PMS adjustment type each fee is also written as"
+    )
 
     @classmethod
     def from_model(cls, location_id: str, v: VersionedSettings) -> PaymentWritebackSettings:
@@ -58,6 +61,7 @@ class PaymentWritebackSettings:
                 PayTypeMapping(pay_type=m.pay_type, source=m.source, method=m.method)
                 for m in s.pay_types
             ],
+            fee_adjustment_type=s.fee_adjustment_type,
         )
 
 
@@ -93,6 +97,9 @@ class PaymentWritebackSettingsInput:
     daily_time: str | None = None
     amount_basis: enums.AmountBasis | None = None
     pay_types: list[PayTypeMappingInput] | None = None
+    fee_adjustment_type: str | None = strawberry.field(
+        default=None, description='An adjustment type id, or "" to stop writing fees separately'
+    )
 
 
 @strawberry.type

@@ -7,14 +7,18 @@ from decimal import Decimal
 from typing import Any, cast
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.scalars import JSON
 
+from api.context import Info
 from domain import enums
 from domain.money import from_cents
 from domain.persistence.models import DailyRun as DailyRunModel
 from domain.persistence.models import Notification as NotificationModel
 from domain.persistence.models import WritebackAttempt as AttemptModel
 from domain.persistence.models import WritebackIntent
+from domain.services import notifications
+from domain.services.notifications import MAX_LISTED_WRITEBACKS
 
 
 @strawberry.type
@@ -53,6 +57,12 @@ class PaymentDetails:
 
 
 @strawberry.type
+class RefundDetails:
+    refunded_writeback_id: strawberry.ID
+    amount: Decimal = strawberry.field(description="Negative: what the refund takes back")
+
+
+@strawberry.type
 class Writeback:
     id: strawberry.ID
     kind: enums.WritebackKind
@@ -79,6 +89,10 @@ class Writeback:
     settings_version: int
     settings_snapshot: JSON
     payment: PaymentDetails | None
+    refund: RefundDetails | None
+    posted_parts: JSON = strawberry.field(
+        description="PMS record ids per part written (payment, fee_adjustment, ...)"
+    )
     attempts: list[WritebackAttempt]
 
     @classmethod
@@ -118,6 +132,13 @@ class Writeback:
             settings_version=m.settings_version,
             settings_snapshot=cast(JSON, m.settings_snapshot),
             payment=payment,
+            refund=RefundDetails(
+                refunded_writeback_id=strawberry.ID(p["original_intent_id"]),
+                amount=from_cents(p["amount_cents"]),
+            )
+            if m.kind == enums.WritebackKind.REFUND
+            else None,
+            posted_parts=cast(JSON, p.get("posted_parts", {})),
             attempts=[WritebackAttempt.from_model(a) for a in attempts],
         )
 
@@ -228,12 +249,33 @@ class DailyRun:
 class Notification:
     id: strawberry.ID
     location_id: strawberry.ID
-    writeback_id: strawberry.ID | None
+    writeback_id: strawberry.ID | None = strawberry.field(
+        description="The writeback that opened the notice"
+    )
     category: str
     message: str
     hint: str | None
     created_at: datetime
     acknowledged_at: datetime | None
+    occurrences: int = strawberry.field(
+        description="Failures of this cause grouped on the notice while it was open"
+    )
+    last_occurred_at: datetime
+    resolved_at: datetime | None = strawberry.field(
+        description="When every writeback on it had been posted since; null while open"
+    )
+    # Known already when built from a live event; read in batches otherwise.
+    known_writeback_ids: strawberry.Private[list[str] | None] = None
+
+    @strawberry.field(
+        description=f"The writebacks it is about, in the order they failed (at most "
+        f"{MAX_LISTED_WRITEBACKS}; occurrences has the count)"
+    )
+    async def writeback_ids(self, info: Info) -> list[strawberry.ID]:
+        ids = self.known_writeback_ids
+        if ids is None:
+            ids = await notification_writeback_ids(info).load(str(self.id))
+        return [strawberry.ID(i) for i in ids]
 
     @classmethod
     def from_model(cls, m: NotificationModel) -> Notification:
@@ -246,4 +288,49 @@ class Notification:
             hint=m.hint,
             created_at=m.created_at,
             acknowledged_at=m.acknowledged_at,
+            occurrences=m.occurrences,
+            last_occurred_at=m.last_occurred_at,
+            resolved_at=m.resolved_at,
         )
+
+    @classmethod
+    def from_payload(cls, d: dict[str, Any]) -> Notification:
+        """From a notice as events carry it (domain.services.notifications.notice_data)."""
+
+        def moment(key: str) -> datetime | None:
+            value = d.get(key)
+            return datetime.fromisoformat(value) if value else None
+
+        created_at, last_occurred_at = moment("created_at"), moment("last_occurred_at")
+        assert created_at is not None and last_occurred_at is not None
+        return cls(
+            id=strawberry.ID(d["id"]),
+            location_id=strawberry.ID(d["location_id"]),
+            writeback_id=strawberry.ID(d["writeback_id"]) if d.get("writeback_id") else None,
+            category=d["category"],
+            message=d["message"],
+            hint=d.get("hint"),
+            created_at=created_at,
+            acknowledged_at=moment("acknowledged_at"),
+            occurrences=int(d["occurrences"]),
+            last_occurred_at=last_occurred_at,
+            resolved_at=moment("resolved_at"),
+            known_writeback_ids=[str(i) for i in d.get("writeback_ids") or []],
+        )
+
+
+def notification_writeback_ids(info: Info) -> DataLoader[str, list[str]]:
+    """Batches the writeback ids of every notification in one response into one query.
+    Not cached: a websocket's context outlives one operation."""
+    loader = info.context.loaders.get("notification_writeback_ids")
+    if loader is None:
+        container = info.context.container
+
+        async def load(keys: list[str]) -> list[list[str]]:
+            async with container.uow() as uow:
+                found = await notifications.writeback_ids_of(uow, keys)
+            return [list(found.get(k, ())) for k in keys]
+
+        loader = DataLoader(load_fn=load, cache=False)
+        info.context.loaders["notification_writeback_ids"] = loader
+    return cast(DataLoader[str, list[str]], loader)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import groupby
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,9 +21,12 @@ from domain.persistence.models import (
     Location,
     LocationSettings,
     Notification,
+    NotificationWriteback,
     Organization,
     PmsConnection,
     SettingsChange,
+    WebhookDelivery,
+    WebhookEndpoint,
     WritebackAttempt,
     WritebackIntent,
 )
@@ -245,6 +249,21 @@ class IntentRepository:
         )
         return (await self._session.scalars(stmt)).all()
 
+    async def refund_of(self, original_intent_id: str) -> WritebackIntent | None:
+        rows = await self._session.scalars(
+            select(WritebackIntent).where(
+                WritebackIntent.location_id.in_(
+                    select(WritebackIntent.location_id).where(
+                        WritebackIntent.id == original_intent_id
+                    )
+                ),
+                WritebackIntent.kind == "refund",
+            )
+        )
+        return next(
+            (r for r in rows if r.payload.get("original_intent_id") == original_intent_id), None
+        )
+
     async def scheduled_up_to(
         self, location_id: str, cutoff: datetime
     ) -> Sequence[WritebackIntent]:
@@ -409,4 +428,179 @@ class NotificationRepository:
         if unacknowledged_only:
             stmt = stmt.where(Notification.acknowledged_at.is_(None))
         stmt = stmt.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+        return (await self._session.scalars(stmt)).all()
+
+    async def open_for_group(self, values: dict[str, Any]) -> Notification:
+        """The location's open notice for values["open_group_key"], locked; inserted first
+        with occurrences 0 when there is none. Insert-or-nothing then lock, so concurrent
+        failures of one cause can never open two notices, on either backend."""
+        insert = _dialect_insert(self._session)
+        for _ in range(3):
+            await self._session.execute(
+                insert(Notification).values(**values).on_conflict_do_nothing()
+            )
+            notice = await self._session.scalar(
+                select(Notification)
+                .where(
+                    Notification.location_id == values["location_id"],
+                    Notification.open_group_key == values["open_group_key"],
+                )
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            if notice is not None:
+                return notice
+            # Resolved between our insert attempt and the lock: open a new one.
+        raise RuntimeError("could not open a notice for the group")
+
+    async def lock(self, notification_id: str) -> Notification | None:
+        return await self._session.scalar(
+            select(Notification)
+            .where(Notification.id == notification_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+    async def link(self, notification_id: str, intent_id: str) -> NotificationWriteback | None:
+        return await self._session.get(NotificationWriteback, (notification_id, intent_id))
+
+    def add_link(self, link: NotificationWriteback) -> None:
+        self._session.add(link)
+
+    async def open_links_of_intent(self, intent_id: str) -> Sequence[NotificationWriteback]:
+        """The intent's memberships in open notices it has not recovered from yet."""
+        stmt = (
+            select(NotificationWriteback)
+            .join(Notification, Notification.id == NotificationWriteback.notification_id)
+            .where(
+                NotificationWriteback.intent_id == intent_id,
+                NotificationWriteback.recovered_at.is_(None),
+                Notification.resolved_at.is_(None),
+            )
+            .order_by(NotificationWriteback.notification_id)
+        )
+        return (await self._session.scalars(stmt)).all()
+
+    async def unrecovered_count(self, notification_id: str) -> int:
+        """Writebacks of the notice neither recovered nor succeeded since."""
+        count = await self._session.scalar(
+            select(func.count())
+            .select_from(NotificationWriteback)
+            .join(WritebackIntent, WritebackIntent.id == NotificationWriteback.intent_id)
+            .where(
+                NotificationWriteback.notification_id == notification_id,
+                NotificationWriteback.recovered_at.is_(None),
+                WritebackIntent.status != WritebackStatus.SUCCEEDED.value,
+            )
+        )
+        return int(count or 0)
+
+    async def writeback_ids(
+        self, notification_ids: Sequence[str], limit_each: int
+    ) -> dict[str, Sequence[str]]:
+        """The first `limit_each` writebacks of each notice, in the order they joined it."""
+        position = (
+            func.row_number()
+            .over(
+                partition_by=NotificationWriteback.notification_id,
+                order_by=(NotificationWriteback.added_at, NotificationWriteback.intent_id),
+            )
+            .label("position")
+        )
+        ranked = (
+            select(
+                NotificationWriteback.notification_id,
+                NotificationWriteback.intent_id,
+                NotificationWriteback.added_at,
+                position,
+            )
+            .where(NotificationWriteback.notification_id.in_(notification_ids))
+            .subquery()
+        )
+        rows = await self._session.execute(
+            select(ranked.c.notification_id, ranked.c.intent_id)
+            .where(ranked.c.position <= limit_each)
+            .order_by(ranked.c.notification_id, ranked.c.position)
+        )
+        found: dict[str, Sequence[str]] = {i: () for i in notification_ids}
+        for notification_id, group in groupby(rows, key=lambda row: str(row[0])):
+            found[notification_id] = [str(row[1]) for row in group]
+        return found
+
+
+class WebhookEndpointRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, location_id: str) -> WebhookEndpoint | None:
+        return await self._session.get(WebhookEndpoint, location_id)
+
+    def add(self, endpoint: WebhookEndpoint) -> None:
+        self._session.add(endpoint)
+
+    async def delete(self, endpoint: WebhookEndpoint) -> None:
+        await self._session.delete(endpoint)
+
+
+class WebhookDeliveryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, delivery: WebhookDelivery) -> None:
+        self._session.add(delivery)
+
+    async def get(self, delivery_id: str, for_update: bool = False) -> WebhookDelivery | None:
+        stmt = select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+        if for_update:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
+        return await self._session.scalar(stmt)
+
+    async def try_claim(
+        self, delivery_id: str, pending: str, now: datetime, lease_until: datetime
+    ) -> bool:
+        """Counts an attempt and leases it until `lease_until`; False when not due or held."""
+        result = await self._session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.id == delivery_id,
+                WebhookDelivery.status == pending,
+                or_(
+                    WebhookDelivery.next_attempt_at.is_(None),
+                    WebhookDelivery.next_attempt_at <= now,
+                ),
+            )
+            .values(attempts=WebhookDelivery.attempts + 1, next_attempt_at=lease_until)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def due(self, pending: str, now: datetime, limit: int) -> Sequence[str]:
+        """Ids of pending deliveries whose next attempt (or expired lease) is due."""
+        stmt = (
+            select(WebhookDelivery.id)
+            .where(
+                WebhookDelivery.status == pending,
+                or_(
+                    WebhookDelivery.next_attempt_at.is_(None),
+                    WebhookDelivery.next_attempt_at <= now,
+                ),
+            )
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(limit)
+        )
+        return (await self._session.scalars(stmt)).all()
+
+    async def with_status(self, location_id: str, status: str) -> Sequence[WebhookDelivery]:
+        stmt = select(WebhookDelivery).where(
+            WebhookDelivery.location_id == location_id, WebhookDelivery.status == status
+        )
+        return (await self._session.scalars(stmt)).all()
+
+    async def for_location(self, location_id: str, limit: int) -> Sequence[WebhookDelivery]:
+        stmt = (
+            select(WebhookDelivery)
+            .where(WebhookDelivery.location_id == location_id)
+            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
+            .limit(limit)
+        )
         return (await self._session.scalars(stmt)).all()

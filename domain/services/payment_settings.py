@@ -55,6 +55,20 @@ async def _pms_pay_types(connector: PmsConnector) -> set[str]:
         ) from exc
 
 
+async def _pms_adjustment_signs(connector: PmsConnector) -> dict[str, str]:
+    try:
+        return {
+            t.id: str(t.extra.get("sign", "-"))
+            for t in await connector.list_adjustment_types()
+            if not t.hidden
+        }
+    except ConnectorError as exc:
+        raise PmsUnavailable(
+            f"could not read the PMS adjustment types to check the fee setting: {exc.message}",
+            "Run checkConnection and try again when the PMS answers",
+        ) from exc
+
+
 async def update_settings(
     uow: UnitOfWork,
     principal: Principal,
@@ -75,17 +89,30 @@ async def update_settings(
     # The PMS is asked before anything is locked: a slow practice must not hold a lock or a
     # database connection. Nothing has been written yet, so ending the read costs nothing.
     checked_pay_types: set[str] | None = None
-    if changes.pay_types and connector is not None:
+    adjustment_signs: dict[str, str] | None = None
+    if connector is not None and (changes.pay_types or changes.fee_adjustment_type):
         await uow.session.rollback()
-        checked_pay_types = await _pms_pay_types(connector)
+        if changes.pay_types:
+            checked_pay_types = await _pms_pay_types(connector)
+        if changes.fee_adjustment_type:
+            adjustment_signs = await _pms_adjustment_signs(connector)
 
     row = await uow.settings.lock(location_id, KIND)
     current = VersionedSettings(PaymentWritebackSettings.from_dict(row.data), row.version)
     new = changes.apply_to(current.settings)
+    if (
+        changes.fee_adjustment_type
+        and adjustment_signs
+        and changes.fee_adjustment_type in adjustment_signs
+    ):
+        new = new.with_changes(fee_adjustment_sign=adjustment_signs[changes.fee_adjustment_type])
+    if not changes.fee_adjustment_type and new.fee_adjustment_type:
+        # Kept from an earlier version, where it was checked.
+        adjustment_signs = {new.fee_adjustment_type: new.fee_adjustment_sign}
     if changes.pay_types is None:
         # Mappings kept from earlier versions were checked when they were set.
         checked_pay_types = {m.pay_type for m in new.pay_types}
-    errors = validate_settings(new, capabilities, checked_pay_types)
+    errors = validate_settings(new, capabilities, checked_pay_types, adjustment_signs)
     if errors:
         raise ValidationFailed(errors)
     if new == current.settings:

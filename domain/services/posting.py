@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from domain.enums import AttemptOutcome, WritebackStatus
-from domain.money import from_cents
 from domain.persistence.base import utcnow
 from domain.persistence.models import PmsConnection, WritebackAttempt, WritebackIntent
 from domain.persistence.uow import UnitOfWork
@@ -21,19 +20,22 @@ from domain.ports import (
     ConnectionGate,
     ConnectorError,
     ConnectorRegistry,
-    OutcomeUnknownError,
-    PaymentPosting,
     PermanentError,
     PmsConnector,
     PmsCredentials,
-    PostedRecord,
     SecretBox,
     Throttled,
     TransientError,
 )
 from domain.retry_policy import RetryPolicy
+from domain.services import posting_parts
 from domain.services.connections import credentials_of
-from domain.services.notifications import raise_writeback_failed
+from domain.services.notifications import (
+    NoticePolicy,
+    raise_writeback_failed,
+    resolve_recovered,
+)
+from domain.services.posting_parts import Part, parts_of
 from domain.services.status_events import publish_status
 from domain.writeback_state import DUE_STATUSES, check_transition
 
@@ -61,6 +63,7 @@ class PostingDeps:
     # After an ambiguous write, how long the PMS may still be committing it (Open Dental
     # finishes or gives up on a request within 60 s). The marker is looked up only then.
     unknown_settle_seconds: float = 90.0
+    notices: NoticePolicy = NoticePolicy()
 
 
 @dataclass(frozen=True)
@@ -79,9 +82,17 @@ class _Claim:
     credentials: PmsCredentials | PermanentError
     reconcile_first: bool
     lookup_since: date
-    patient_ref: str
-    marker: str
-    posting: PaymentPosting
+    parts: list[Part]
+    # Parts written by earlier attempts: part name -> PMS record id.
+    posted_parts: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _Result:
+    outcome: AttemptOutcome
+    # Parts this attempt wrote or found: part name -> PMS record id.
+    written: dict[str, str]
+    error: ConnectorError | None = None
 
 
 UowFactory = Callable[[], UnitOfWork]
@@ -91,8 +102,8 @@ async def post_writeback(new_uow: UowFactory, deps: PostingDeps, intent_id: str)
     claimed = await _claim(new_uow, deps, intent_id)
     if isinstance(claimed, PostingOutcome):
         return claimed
-    outcome, record, error = await _call_pms(deps, claimed)
-    return await _record(new_uow, deps, claimed, outcome, record, error)
+    result = await _call_pms(deps, claimed)
+    return await _record(new_uow, deps, claimed, result)
 
 
 async def _claim(new_uow: UowFactory, deps: PostingDeps, intent_id: str) -> _Claim | PostingOutcome:
@@ -137,9 +148,8 @@ async def _claim(new_uow: UowFactory, deps: PostingDeps, intent_id: str) -> _Cla
             # The PMS stamps entry dates in the office's local day; a day of slack covers
             # any time zone without missing the earlier posting.
             lookup_since=first_started.date() - timedelta(days=1),
-            patient_ref=intent.patient_ref,
-            marker=intent.marker,
-            posting=_payment_posting(intent),
+            parts=parts_of(intent),
+            posted_parts=dict(intent.payload.get("posted_parts", {})),
         )
         await uow.commit()
         return claim
@@ -173,45 +183,37 @@ def _credentials(
         )
 
 
-def _payment_posting(intent: WritebackIntent) -> PaymentPosting:
-    p = intent.payload
-    return PaymentPosting(
-        patient_ref=intent.patient_ref,
-        amount=from_cents(int(p["amount_cents"])),
-        pay_date=intent.occurred_on,
-        note=str(p["note"]),
-        marker=intent.marker,
-        pay_type=p.get("pay_type"),
-        check_number=p.get("check_number"),
-    )
-
-
-async def _call_pms(
-    deps: PostingDeps, claim: _Claim
-) -> tuple[AttemptOutcome, PostedRecord | None, ConnectorError | None]:
+async def _call_pms(deps: PostingDeps, claim: _Claim) -> _Result:
     if isinstance(claim.credentials, PermanentError):
-        return AttemptOutcome.PERMANENT_ERROR, None, claim.credentials
+        return _Result(AttemptOutcome.PERMANENT_ERROR, {}, claim.credentials)
+    written: dict[str, str] = {}
+    found_all = True
     try:
         connector: PmsConnector = deps.registry.connector_for(claim.credentials)
         async with deps.gate.hold(claim.credentials.connection_key):
-            if claim.reconcile_first:
-                found = await connector.find_payment(
-                    claim.patient_ref, claim.marker, claim.lookup_since
-                )
-                if found is not None:
-                    return AttemptOutcome.FOUND_EXISTING, found, None
-            record = await connector.post_payment(claim.posting)
-            return AttemptOutcome.SUCCEEDED, record, None
+            for part in claim.parts:
+                if part.name in claim.posted_parts:
+                    continue
+                if claim.reconcile_first:
+                    found = await posting_parts.find(connector, part, claim.lookup_since)
+                    if found is not None:
+                        written[part.name] = found.record_id
+                        continue
+                record = await posting_parts.post(connector, part)
+                written[part.name] = record.record_id
+                found_all = False
+        outcome = (
+            AttemptOutcome.FOUND_EXISTING if found_all and written else AttemptOutcome.SUCCEEDED
+        )
+        return _Result(outcome, written)
     except Throttled as exc:
-        return AttemptOutcome.THROTTLED, None, exc
+        return _Result(AttemptOutcome.THROTTLED, written, exc)
     except TransientError as exc:
-        return AttemptOutcome.TRANSIENT_ERROR, None, exc
+        return _Result(AttemptOutcome.TRANSIENT_ERROR, written, exc)
     except PermanentError as exc:
-        return AttemptOutcome.PERMANENT_ERROR, None, exc
-    except OutcomeUnknownError as exc:
-        return AttemptOutcome.OUTCOME_UNKNOWN, None, exc
+        return _Result(AttemptOutcome.PERMANENT_ERROR, written, exc)
     except ConnectorError as exc:
-        return AttemptOutcome.OUTCOME_UNKNOWN, None, exc
+        return _Result(AttemptOutcome.OUTCOME_UNKNOWN, written, exc)
     except Exception as exc:
         # A bug or an unmapped library error. It may have happened after sending, so it is
         # treated as possibly applied. Only the type is logged: messages may carry PHI.
@@ -219,21 +221,17 @@ async def _call_pms(
             "unexpected error while posting",
             extra={"intent_id": claim.intent_id, "error": type(exc).__name__},
         )
-        return (
+        return _Result(
             AttemptOutcome.OUTCOME_UNKNOWN,
-            None,
+            written,
             ConnectorError(f"unexpected {type(exc).__name__}"),
         )
 
 
 async def _record(
-    new_uow: UowFactory,
-    deps: PostingDeps,
-    claim: _Claim,
-    outcome: AttemptOutcome,
-    record: PostedRecord | None,
-    error: ConnectorError | None,
+    new_uow: UowFactory, deps: PostingDeps, claim: _Claim, result: _Result
 ) -> PostingOutcome:
+    outcome, error = result.outcome, result.error
     async with new_uow() as uow:
         intent = await uow.intents.get(claim.intent_id, for_update=True)
         assert intent is not None
@@ -243,7 +241,7 @@ async def _record(
         attempt.outcome = outcome.value
         attempt.finished_at = now
         attempt.error = error.message if error else None
-        attempt.pms_record_id = record.record_id if record else None
+        attempt.pms_record_id = next(iter(result.written.values()), None)
         if (
             intent.attempt_count != claim.attempt_number
             or intent.status != WritebackStatus.POSTING.value
@@ -253,16 +251,20 @@ async def _record(
             await uow.commit()
             return PostingOutcome(None)
 
+        posted = {**claim.posted_parts, **result.written}
+        if result.written:
+            # A new dict, so the JSON column sees the change.
+            intent.payload = {**intent.payload, "posted_parts": posted}
         intent.claim_expires_at = None
         intent.updated_at = now
         defer: float | None = None
         if outcome in (AttemptOutcome.SUCCEEDED, AttemptOutcome.FOUND_EXISTING):
-            assert record is not None
             _finish(intent, WritebackStatus.SUCCEEDED, now)
-            intent.pms_record_id = record.record_id
+            intent.pms_record_id = posted[claim.parts[0].name]
+            await resolve_recovered(uow, intent)
         elif outcome is AttemptOutcome.PERMANENT_ERROR:
             assert isinstance(error, PermanentError)
-            _fail(uow, intent, now, error.message, error.hint)
+            await _fail(uow, deps, intent, now, error.message, error.hint, posted)
         else:
             counted = sum(
                 1
@@ -270,17 +272,10 @@ async def _record(
                 if a.number > intent.budget_start_attempt and a.outcome in _COUNTED
             )
             if deps.retry_policy.exhausted(counted):
-                _fail(uow, intent, now, *_exhausted_reason(outcome, intent, error))
+                reason, hint = _exhausted_reason(outcome, intent, error)
+                await _fail(uow, deps, intent, now, reason, hint, posted)
             else:
-                retry_after = error.retry_after if isinstance(error, TransientError) else None
-                if outcome is AttemptOutcome.THROTTLED:
-                    # Held back by our own throttle or cap: come back when a place is free,
-                    # spread a little so waiting postings do not return all at once.
-                    defer = (retry_after or 1.0) * random.uniform(1.0, 1.5)
-                else:
-                    defer = deps.retry_policy.delay(max(counted, 1), retry_after)
-                if outcome is AttemptOutcome.OUTCOME_UNKNOWN:
-                    defer = max(defer, deps.unknown_settle_seconds)
+                defer = _retry_delay(deps, outcome, error, counted)
                 new_status = (
                     WritebackStatus.UNKNOWN
                     if outcome is AttemptOutcome.OUTCOME_UNKNOWN
@@ -303,6 +298,20 @@ async def _record(
         return PostingOutcome(WritebackStatus(intent.status), defer)
 
 
+def _retry_delay(
+    deps: PostingDeps, outcome: AttemptOutcome, error: ConnectorError | None, counted: int
+) -> float:
+    retry_after = error.retry_after if isinstance(error, TransientError) else None
+    if outcome is AttemptOutcome.THROTTLED:
+        # Held back by our own throttle or cap: come back when a place is free, spread a
+        # little so waiting postings do not return all at once.
+        return (retry_after or 1.0) * random.uniform(1.0, 1.5)
+    delay = deps.retry_policy.delay(max(counted, 1), retry_after)
+    if outcome is AttemptOutcome.OUTCOME_UNKNOWN:
+        delay = max(delay, deps.unknown_settle_seconds)
+    return delay
+
+
 def _finish(intent: WritebackIntent, status: WritebackStatus, now: datetime) -> None:
     check_transition(WritebackStatus(intent.status), status)
     intent.status = status.value
@@ -312,11 +321,26 @@ def _finish(intent: WritebackIntent, status: WritebackStatus, now: datetime) -> 
     intent.failure_hint = None
 
 
-def _fail(uow: UnitOfWork, intent: WritebackIntent, now: datetime, reason: str, hint: str) -> None:
-    _finish(intent, WritebackStatus.FAILED, now)
+async def _fail(
+    uow: UnitOfWork,
+    deps: PostingDeps,
+    intent: WritebackIntent,
+    now: datetime,
+    reason: str,
+    hint: str,
+    posted: dict[str, str],
+) -> None:
+    """Failed for good; `partial` when some of its parts did reach the PMS, so nobody
+    mistakes a half-written payment for one that is not there at all."""
+    if posted:
+        _finish(intent, WritebackStatus.PARTIAL, now)
+        intent.pms_record_id = next(iter(posted.values()))
+        reason = f"only part was written ({', '.join(sorted(posted))}); the rest failed: {reason}"
+    else:
+        _finish(intent, WritebackStatus.FAILED, now)
     intent.failure_reason = reason
     intent.failure_hint = hint
-    raise_writeback_failed(uow, intent)
+    await raise_writeback_failed(uow, intent, deps.notices)
 
 
 def _exhausted_reason(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from domain.enums import PmsSystem, WritebackKind, WritebackStatus
+from domain.enums import PaymentSource, PmsSystem, WritebackKind, WritebackStatus
 from domain.errors import (
     ConnectionNotConfigured,
     FieldError,
@@ -17,9 +18,9 @@ from domain.errors import (
     NotFound,
     ValidationFailed,
 )
-from domain.payment_note import marker_for, payment_note
+from domain.payment_note import marker_for, payment_note, refund_note
 from domain.payment_settings import decide_payment
-from domain.payment_submission import PaymentSubmission, ValidPayment, validate_payment
+from domain.payment_submission import PLATFORM_ID, PaymentSubmission, ValidPayment, validate_payment
 from domain.persistence.base import new_id, utcnow
 from domain.persistence.models import WritebackAttempt, WritebackIntent
 from domain.persistence.repositories import HistoryFilter
@@ -87,6 +88,20 @@ async def submit_payment(
             "the location has no PMS connection, so the payment could not be written back; "
             "an admin must set the connection first"
         )
+    if needs_posting and submission.source is PaymentSource.INSURANCE and not submission.claim_ref:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "claimRef",
+                    "an insurance payment is written on the claim it pays: give the claim's "
+                    "number, or set insurance payments to manual",
+                )
+            ]
+        )
+    if submission.payment_plan_ref and not (capabilities and capabilities.payment_plans):
+        raise ValidationFailed(
+            [FieldError("paymentPlanRef", "this PMS cannot attach payments to plans")]
+        )
     if needs_posting and decision.amount_cents <= 0:
         raise ValidationFailed([FieldError("fee", "leaves no amount to post on a net basis")])
 
@@ -111,8 +126,21 @@ async def submit_payment(
             "amount_cents": decision.amount_cents,
             "pay_type": decision.pay_type,
             "check_number": submission.check_number,
+            "card_brand": submission.card_brand,
+            "card_last4": submission.card_last4,
+            "payment_plan_ref": submission.payment_plan_ref,
+            "claim_ref": submission.claim_ref,
+            "fee_adjustment_type": decision.fee_adjustment_type,
+            "fee_adjustment_sign": decision.fee_adjustment_sign,
             "note": payment_note(
-                marker, submission.source, submission.method, valid.gross_cents, valid.fee_cents
+                marker,
+                submission.source,
+                submission.method,
+                valid.gross_cents,
+                valid.fee_cents,
+                submission.payment_id,
+                submission.card_brand,
+                submission.card_last4,
             ),
         },
         settings_version=decision.settings_version,
@@ -153,9 +181,9 @@ async def retry_writeback(uow: UnitOfWork, principal: Principal, intent_id: str)
     ):
         raise NotFound("no such writeback")
     current = WritebackStatus(intent.status)
-    if current is not WritebackStatus.FAILED:
+    if current not in (WritebackStatus.FAILED, WritebackStatus.PARTIAL):
         raise InvalidTransition(
-            f"only failed writebacks can be retried; this one is {current.value}"
+            f"only failed or partial writebacks can be retried; this one is {current.value}"
         )
     check_transition(current, WritebackStatus.QUEUED)
     now = utcnow()
@@ -261,3 +289,96 @@ async def push_through(uow: UnitOfWork, principal: Principal, intent_id: str) ->
     uow.enqueue_posting_after_commit(intent.kind, intent.id)
     publish_status(uow, intent)
     return intent
+
+
+@dataclass(frozen=True)
+class RefundSubmission:
+    refund_id: str
+    location_id: str
+    # The platform's id of the payment being refunded (its paymentId when submitted).
+    payment_id: str
+
+
+async def submit_refund(
+    uow: UnitOfWork, principal: Principal, registry: ConnectorRegistry, submission: RefundSubmission
+) -> Submitted:
+    """Refunds the whole of a payment already written to the PMS, once.
+
+    Open Dental refunds a payment as a whole (a new negative payment), so the refund's
+    amount is always what was posted and a payment is refunded at most once.
+    """
+    principal.require_staff()
+    location = await require_location(uow, principal, submission.location_id)
+    location_id, organization_id = location.id, location.organization_id
+    if not PLATFORM_ID.match(submission.refund_id):
+        raise ValidationFailed([FieldError("refundId", "must be 1-128 letters, digits or . _ : -")])
+    fingerprint = hashlib.sha256(f"refund|{submission.payment_id}".encode()).hexdigest()
+    existing = await uow.intents.by_source_id(
+        location_id, WritebackKind.REFUND, submission.refund_id
+    )
+    if existing is not None:
+        if existing.fingerprint != fingerprint:
+            raise IdempotencyConflict("this refundId was already used for another payment")
+        return Submitted(existing, replayed=True)
+    original = await uow.intents.by_source_id(
+        location_id, WritebackKind.PAYMENT, submission.payment_id
+    )
+    if original is None:
+        raise NotFound("no such payment at this location")
+    connection = await uow.connections.get(location_id)
+    capabilities = registry.capabilities(PmsSystem(connection.system)) if connection else None
+    if not (capabilities and capabilities.refunds):
+        raise ValidationFailed(
+            [FieldError("paymentId", "this PMS cannot take refunds through its API")]
+        )
+    posted = original.payload.get("posted_parts", {})
+    if original.status != WritebackStatus.SUCCEEDED.value or "payment" not in posted:
+        raise InvalidTransition(
+            "only a payment written to the PMS as a patient payment can be refunded there; "
+            f"this one is {original.status}"
+        )
+    if original.payload.get("payment_plan_ref"):
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "paymentId", "Open Dental cannot refund a payment attached to a payment plan"
+                )
+            ]
+        )
+    if await uow.intents.refund_of(original.id) is not None:
+        raise IdempotencyConflict(
+            "this payment has already been refunded; nothing is left to refund"
+        )
+    intent_id = new_id()
+    marker = marker_for(intent_id)
+    now = utcnow()
+    intent = WritebackIntent(
+        id=intent_id,
+        organization_id=organization_id,
+        location_id=location_id,
+        kind=WritebackKind.REFUND.value,
+        source_id=submission.refund_id,
+        fingerprint=fingerprint,
+        status=WritebackStatus.QUEUED.value,
+        patient_ref=original.patient_ref,
+        occurred_on=now.date(),
+        payload={
+            "original_intent_id": original.id,
+            "original_record_id": posted["payment"],
+            "amount_cents": -int(original.payload["amount_cents"]),
+            "note": refund_note(marker, submission.refund_id, original.marker),
+        },
+        settings_version=original.settings_version,
+        settings_snapshot=original.settings_snapshot,
+        marker=marker,
+        attempt_count=0,
+        budget_start_attempt=0,
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    uow.intents.add(intent)
+    await uow.flush()
+    uow.enqueue_posting_after_commit(intent.kind, intent.id)
+    publish_status(uow, intent)
+    return Submitted(intent, replayed=False)

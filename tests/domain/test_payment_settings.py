@@ -1,3 +1,6 @@
+from hypothesis import given
+from hypothesis import strategies as st
+
 from domain.enums import (
     AmountBasis,
     PaymentMethod,
@@ -103,3 +106,40 @@ def test_automatic_insurance_is_refused_where_the_pms_cannot_take_it() -> None:
 def test_pay_types_cannot_be_checked_without_a_connection() -> None:
     s = PaymentWritebackSettings(pay_types=(PayTypeMapping("1"),))
     assert validate_settings(s, None, None)[0].field == "payTypes[0]"
+
+
+@given(st.integers(min_value=1, max_value=10**9), st.integers(min_value=0, max_value=10**9))
+def test_net_amount_plus_fee_is_always_the_gross(gross: int, fee: int) -> None:
+    fee = min(fee, gross)
+    net = decide_payment(
+        PaymentWritebackSettings(), 1, PaymentSource.CARD_TERMINAL, PaymentMethod.CARD, gross, fee
+    )
+    assert net.amount_cents + fee == gross
+    assert net.fee_adjustment_type is None
+
+
+@given(st.integers(min_value=1, max_value=10**9), st.integers(min_value=1, max_value=10**9))
+def test_gross_with_fee_adjustment_posts_gross_and_the_whole_fee_separately(
+    gross: int, fee: int
+) -> None:
+    fee = min(fee, gross)
+    settings = PaymentWritebackSettings(amount_basis=AmountBasis.GROSS, fee_adjustment_type="7")
+    d = decide_payment(settings, 1, PaymentSource.CARD_TERMINAL, PaymentMethod.CARD, gross, fee)
+    assert (d.amount_cents, d.fee_adjustment_type, d.fee_adjustment_sign) == (gross, "7", "-")
+
+
+def test_no_fee_adjustment_when_there_is_no_fee() -> None:
+    settings = PaymentWritebackSettings(amount_basis=AmountBasis.GROSS, fee_adjustment_type="7")
+    d = decide_payment(settings, 1, PaymentSource.CARD_TERMINAL, PaymentMethod.CARD, 100, 0)
+    assert d.fee_adjustment_type is None
+
+
+def test_a_fee_adjustment_needs_gross_amounts_and_a_known_type() -> None:
+    s = PaymentWritebackSettings(fee_adjustment_type="7")
+    assert [e.field for e in validate_settings(s, OPEN_DENTAL, set(), {"7": "-"})] == [
+        "feeAdjustmentType"
+    ]
+    s = PaymentWritebackSettings(amount_basis=AmountBasis.GROSS, fee_adjustment_type="8")
+    assert [e.field for e in validate_settings(s, OPEN_DENTAL, set(), {"7": "-"})] == [
+        "feeAdjustmentType"
+    ]

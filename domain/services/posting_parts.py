@@ -1,0 +1,125 @@
+"""The PMS writes one writeback needs, and how each is posted and looked up.
+
+A payment with its fee written separately is one intent with two parts. Parts already
+written are remembered on the intent (payload["posted_parts"]), so a retry never writes a
+part twice; a part that may have been written is looked up by its marker first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from domain.money import from_cents
+from domain.payment_note import fee_marker, fee_note
+from domain.persistence.models import WritebackIntent
+from domain.ports import (
+    AdjustmentPosting,
+    InsurancePaymentPosting,
+    PaymentPosting,
+    PmsConnector,
+    PostedRecord,
+    RefundPosting,
+)
+
+PAYMENT = "payment"
+INSURANCE_PAYMENT = "insurance_payment"
+FEE_ADJUSTMENT = "fee_adjustment"
+REFUND = "refund"
+
+Posting = PaymentPosting | InsurancePaymentPosting | AdjustmentPosting | RefundPosting
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    posting: Posting
+
+
+def parts_of(intent: WritebackIntent) -> list[Part]:
+    p: dict[str, Any] = intent.payload
+    if intent.kind == "refund":
+        return [
+            Part(
+                REFUND,
+                RefundPosting(
+                    patient_ref=intent.patient_ref,
+                    original_record_id=str(p["original_record_id"]),
+                    marker=intent.marker,
+                    note=str(p["note"]),
+                ),
+            )
+        ]
+    amount = from_cents(int(p["amount_cents"]))
+    parts: list[Part] = []
+    if p.get("claim_ref"):
+        parts.append(
+            Part(
+                INSURANCE_PAYMENT,
+                InsurancePaymentPosting(
+                    patient_ref=intent.patient_ref,
+                    claim_ref=str(p["claim_ref"]),
+                    amount=amount,
+                    pay_date=intent.occurred_on,
+                    note=str(p["note"]),
+                    marker=intent.marker,
+                    pay_type=p.get("pay_type"),
+                    check_number=p.get("check_number"),
+                ),
+            )
+        )
+    else:
+        parts.append(
+            Part(
+                PAYMENT,
+                PaymentPosting(
+                    patient_ref=intent.patient_ref,
+                    amount=amount,
+                    pay_date=intent.occurred_on,
+                    note=str(p["note"]),
+                    marker=intent.marker,
+                    pay_type=p.get("pay_type"),
+                    check_number=p.get("check_number"),
+                    payment_plan_ref=p.get("payment_plan_ref"),
+                ),
+            )
+        )
+    if p.get("fee_adjustment_type") and int(p["fee_cents"]) > 0:
+        sign = -1 if p.get("fee_adjustment_sign", "-") == "-" else 1
+        parts.append(
+            Part(
+                FEE_ADJUSTMENT,
+                AdjustmentPosting(
+                    patient_ref=intent.patient_ref,
+                    amount=from_cents(sign * int(p["fee_cents"])),
+                    adj_date=intent.occurred_on,
+                    adj_type=str(p["fee_adjustment_type"]),
+                    note=fee_note(intent.marker, intent.source_id, int(p["fee_cents"])),
+                    marker=fee_marker(intent.marker),
+                ),
+            )
+        )
+    return parts
+
+
+async def post(connector: PmsConnector, part: Part) -> PostedRecord:
+    posting = part.posting
+    if isinstance(posting, PaymentPosting):
+        return await connector.post_payment(posting)
+    if isinstance(posting, InsurancePaymentPosting):
+        return await connector.post_insurance_payment(posting)
+    if isinstance(posting, AdjustmentPosting):
+        return await connector.post_adjustment(posting)
+    return await connector.refund_payment(posting)
+
+
+async def find(connector: PmsConnector, part: Part, since: date) -> PostedRecord | None:
+    posting = part.posting
+    if isinstance(posting, PaymentPosting):
+        return await connector.find_payment(posting.patient_ref, posting.marker, since)
+    if isinstance(posting, InsurancePaymentPosting):
+        return await connector.find_insurance_payment(posting, since)
+    if isinstance(posting, AdjustmentPosting):
+        return await connector.find_adjustment(posting.patient_ref, posting.marker, since)
+    return await connector.find_refund(posting, since)
