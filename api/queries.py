@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import strawberry
 
 from api.context import Info
@@ -18,12 +20,37 @@ from api.types.writeback import (
 )
 from domain.errors import FieldError, PmsUnavailable, ValidationFailed
 from domain.persistence.repositories import HistoryFilter
-from domain.ports import ConnectorError
+from domain.ports import ConnectorError, PmsConnector
+from domain.ports import PmsOption as PmsOptionModel
 from domain.services import daily, notifications, payment_settings, tenancy, writebacks
 from domain.services.connections import connector_for_location
 
 MAX_PAGE = 100
 CHECK_CONNECTION_HINT = "Run checkConnection to see which part of the connection fails"
+
+
+async def _connector(info: Info, location_id: str) -> PmsConnector:
+    p = info.context.require_principal()
+    p.require_staff()
+    c = info.context.container
+    async with c.uow() as uow:
+        await tenancy.require_location(uow, p, location_id)
+        return await connector_for_location(uow, c.secret_box, c.registry, location_id)
+
+
+async def _from_pms(call: Awaitable[list[PmsOptionModel]]) -> list[PmsOptionModel]:
+    """Outside any unit of work: the PMS may be slow."""
+    try:
+        return await call
+    except ConnectorError as exc:
+        raise PmsUnavailable(exc.message, getattr(exc, "hint", CHECK_CONNECTION_HINT)) from exc
+
+
+@strawberry.type
+class PmsAdjustmentType:
+    id: str
+    name: str
+    sign: str = strawberry.field(description='"+" adds to the balance, "-" takes from it')
 
 
 @strawberry.type
@@ -84,17 +111,21 @@ class Query:
 
     @strawberry.field(description="The PMS's own payment types, to choose mappings from")
     async def pms_payment_types(self, info: Info, location_id: strawberry.ID) -> list[PmsOption]:
-        p = info.context.require_principal()
-        p.require_staff()
-        c = info.context.container
-        async with c.uow() as uow:
-            await tenancy.require_location(uow, p, location_id)
-            connector = await connector_for_location(uow, c.secret_box, c.registry, location_id)
-        try:
-            types = await connector.list_payment_types()
-        except ConnectorError as exc:
-            raise PmsUnavailable(exc.message, getattr(exc, "hint", CHECK_CONNECTION_HINT)) from exc
+        connector = await _connector(info, location_id)
+        types = await _from_pms(connector.list_payment_types())
         return [PmsOption(id=o.id, name=o.name) for o in types if not o.hidden]
+
+    @strawberry.field(description="The PMS's adjustment types, for writing fees separately")
+    async def pms_adjustment_types(
+        self, info: Info, location_id: strawberry.ID
+    ) -> list[PmsAdjustmentType]:
+        connector = await _connector(info, location_id)
+        types = await _from_pms(connector.list_adjustment_types())
+        return [
+            PmsAdjustmentType(id=o.id, name=o.name, sign=str(o.extra.get("sign", "")))
+            for o in types
+            if not o.hidden
+        ]
 
     @strawberry.field(description="Writeback history, newest first")
     async def writebacks(

@@ -174,3 +174,21 @@ mutation($locationId: ID!, $patientRef: String) {
     ... on UserError { message }
   }
 }"""
+
+ADJUSTMENT_TYPES = """
+query($locationId: ID!) { pmsAdjustmentTypes(locationId: $locationId) { id name sign } }"""
+
+SUBMIT_REFUND = f"""
+mutation($input: SubmitRefundInput!) {{
+  submitRefund(input: $input) {{
+    __typename
+    ... on SubmitPaymentSuccess {{
+      replayed writeback {{ {WRITEBACK_FIELDS} refund {{ refundedWritebackId amount }} }}
+    }}
+    ... on UserError {{ message }}
+    ... on ValidationError {{ fields {{ field message }} }}
+  }}
+}}"""
+
+WRITEBACK_PARTS = """
+query($id: ID!) { writeback(id: $id) { id status postedParts failureReason failureHint } }"""
