@@ -4,7 +4,7 @@ Each location's daily writeback run (one per location and local day), the run an
 out in, and who marked an item as posted by hand.
 
 Revision ID: 0003daily
-Revises: 4108554cc7c2
+Revises: 0003notices
 Create Date: 2026-11-23 19:56:52.341900
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003daily"
-down_revision: str | None = "4108554cc7c2"
+down_revision: str | None = "0003notices"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
