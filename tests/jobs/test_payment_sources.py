@@ -86,7 +86,10 @@ async def test_a_payment_plan_payment_is_attached_to_its_plan(
     submitted = await practice.submit(source="PAYMENT_PLAN", paymentPlanRef=str(plan))
     done = await practice.wait_for_status(submitted["writeback"]["id"], "SUCCEEDED")
     [payment] = rows_with(opendental_simulator.state.payments, "PayNote", done["marker"])
-    assert str(payment.get("payPlanNum", payment.get("PayPlanNum"))) == str(plan)
+    splits = [
+        sp for sp in opendental_simulator.state.paysplits if sp["PayNum"] == payment["PayNum"]
+    ]
+    assert splits and {sp["PayPlanNum"] for sp in splits} == {plan}
 
 
 async def test_an_insurance_payment_is_posted_on_its_claim(
