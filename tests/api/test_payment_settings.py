@@ -94,7 +94,9 @@ async def test_a_bad_daily_time_is_refused(practice: Practice) -> None:
     ]
 
 
-async def test_automatic_insurance_is_refused_for_open_dental(practice: Practice) -> None:
+async def test_automatic_insurance_is_accepted_because_open_dental_takes_claim_payments(
+    practice: Practice,
+) -> None:
     result = (
         await practice.admin.execute(
             ops.UPDATE_SETTINGS,
@@ -106,7 +108,24 @@ async def test_automatic_insurance_is_refused_for_open_dental(practice: Practice
             },
         )
     )["updatePaymentWritebackSettings"]
+    assert result["__typename"] == "UpdatePaymentWritebackSettingsSuccess"
+
+
+async def test_a_fee_adjustment_type_must_be_an_active_pms_adjustment_type(practice: Practice) -> None:
+    result = (
+        await practice.admin.execute(
+            ops.UPDATE_SETTINGS,
+            {
+                "input": {
+                    "locationId": practice.location_id,
+                    "amountBasis": "GROSS",
+                    "feeAdjustmentType": "987654",
+                }
+            },
+        )
+    )["updatePaymentWritebackSettings"]
     assert result["__typename"] == "ValidationError"
+    assert result["fields"][0]["field"] == "feeAdjustmentType"
 
 
 async def test_staff_cannot_change_settings(practice: Practice) -> None:
