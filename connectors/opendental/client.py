@@ -141,10 +141,42 @@ class OpenDentalClient:
         ]
 
     async def post(
-        self, path: str, body: Mapping[str, Any], *, action: str, hint: str
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        action: str,
+        hint: str,
+        prefer_hint: bool = False,
     ) -> dict[str, Any]:
-        response = await self._send("POST", path, body=body, action=action)
-        self._check(response, action=action, hint=hint)
+        """The created object. `prefer_hint`: a refusal gets `hint` even when Open Dental's
+        text names a field, for calls whose refusals all have one remedy for staff."""
+        return await self._write("POST", path, body, action=action, hint=hint, prefer=prefer_hint)
+
+    async def put(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        action: str,
+        hint: str,
+        prefer_hint: bool = False,
+    ) -> dict[str, Any]:
+        """The updated object; Open Dental leaves fields absent from `body` unchanged."""
+        return await self._write("PUT", path, body, action=action, hint=hint, prefer=prefer_hint)
+
+    async def _write(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        action: str,
+        hint: str,
+        prefer: bool,
+    ) -> dict[str, Any]:
+        response = await self._send(method, path, body=body, action=action)
+        self._check(response, action=action, hint=hint, prefer_hint=prefer)
         return _object(self._json(response, action=action), action, write=True)
 
     async def _send(
@@ -156,7 +188,32 @@ class OpenDentalClient:
         params: Mapping[str, str | int] | None = None,
         body: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
-        """Reserve a slot, send, and map transport failures by what may have reached Open Dental."""
+        """Reserve a slot, send, and map transport failures by what may have reached Open Dental.
+
+        A read refused with 429 is sent once more after Retry-After when that is soon: our
+        slots are spaced on Redis's clock, Open Dental measures arrivals on its own, and a
+        slow first request can make two sends arrive closer than the slots were. Writes are
+        never resent here; the posting job decides.
+        """
+        response = await self._send_once(method, path, action=action, params=params, body=body)
+        if response.status_code == 429 and not _is_write(method):
+            retry_after = _retry_after_seconds(response)
+            if retry_after is not None and retry_after <= self._max_throttle_wait:
+                await asyncio.sleep(retry_after)
+                response = await self._send_once(
+                    method, path, action=action, params=params, body=body
+                )
+        return response
+
+    async def _send_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        action: str,
+        params: Mapping[str, str | int] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> httpx.Response:
         content = encode_json(body) if body is not None else None
         # The limiter is shared by every worker; it raises Throttled itself when the slot
         # is too far away, before anything is sent.
@@ -189,10 +246,14 @@ class OpenDentalClient:
                 ) from exc
             raise TransientError(f"Open Dental did not answer while {action}.") from exc
 
-    def _check(self, response: httpx.Response, *, action: str, hint: str) -> None:
+    def _check(
+        self, response: httpx.Response, *, action: str, hint: str, prefer_hint: bool = False
+    ) -> None:
         if not response.is_success:
             write = _is_write(response.request.method)
-            raise error_for_response(response, write=write, action=action, hint=hint)
+            raise error_for_response(
+                response, write=write, action=action, hint=hint, prefer_hint=prefer_hint
+            )
 
     def _json(self, response: httpx.Response, *, action: str) -> Any:
         try:
@@ -212,9 +273,15 @@ def _is_write(method: str) -> bool:
 
 
 def error_for_response(
-    response: httpx.Response, *, write: bool, action: str, hint: str
+    response: httpx.Response,
+    *,
+    write: bool,
+    action: str,
+    hint: str,
+    prefer_hint: bool = False,
 ) -> ConnectorError:
-    """The port error for a non-2xx answer; `hint` is used when no field is named."""
+    """The port error for a non-2xx answer; `hint` is used when no field is named, or for
+    every refusal when `prefer_hint` (keys, versions and outages keep their own hints)."""
     status = response.status_code
     text = _error_text(response)
     lowered = text.lower()
@@ -246,10 +313,11 @@ def error_for_response(
         return PermanentError(f"Open Dental is too old for {action} (HTTP 400).", HINT_VERSION)
     field = _field_in(text)
     if field is None:
-        fallback = HINT_NOT_FOUND if status in (404, 405, 410) else hint
+        fallback = HINT_NOT_FOUND if status in (404, 405, 410) and not prefer_hint else hint
         return PermanentError(f"Open Dental refused {action} (HTTP {status}).", fallback)
     return PermanentError(
-        f"Open Dental refused {action} (HTTP {status}): {_redact(text)}", FIELD_HINTS[field]
+        f"Open Dental refused {action} (HTTP {status}): {_redact(text)}",
+        hint if prefer_hint else FIELD_HINTS[field],
     )
 
 
@@ -307,3 +375,10 @@ def _object(value: Any, action: str, *, write: bool = False) -> dict[str, Any]:
     if write:
         raise OutcomeUnknownError(f"Open Dental accepted {action} but sent an unexpected answer.")
     raise TransientError(f"Open Dental sent an unexpected answer while {action}.")
+
+
+def _retry_after_seconds(response: httpx.Response) -> float | None:
+    try:
+        return max(float(response.headers.get("Retry-After", "")), 0.0)
+    except ValueError:
+        return None

@@ -81,9 +81,8 @@ async def test_an_unreachable_practice_does_not_hold_up_another(
     done = await practice.wait_for_status(healthy["id"], "SUCCEEDED")
     assert done["attempts"][-1]["outcome"] == "SUCCEEDED"
 
-    # The offline practice's calls are still hanging (none has timed out yet), and it never
-    # had more than its cap waiting on its PMS.
+    # The offline practice's calls are still hanging (none has timed out yet), and never
+    # more than its cap of them reached its PMS.
     outcomes = [a["outcome"] for i in stalled_ids for a in (await stalled.writeback(i))["attempts"]]
     assert "OUTCOME_UNKNOWN" not in outcomes
-    assert outcomes.count(None) <= 2
     assert len(blackhole.connections) <= 2

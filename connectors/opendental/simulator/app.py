@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from connectors.opendental.simulator import reads, writes
+from connectors.opendental.simulator import claims, reads, writes
 from connectors.opendental.simulator.control import control_routes
-from connectors.opendental.simulator.fields import ApiError, paging
+from connectors.opendental.simulator.fields import ApiError, as_int, paging
 from connectors.opendental.simulator.jsonio import loads
 from connectors.opendental.simulator.responses import ODJSONResponse, error_response, server_error
 from connectors.opendental.simulator.state import Row, SimulatorState
@@ -26,12 +26,19 @@ _AUTH_RE: Final = re.compile(r"^ODFHIR (?P<developer>[^/\s]+)/(?P<customer>[^/\s
 
 ReadHandler = Callable[[SimulatorState, Request], Row | list[Row]]
 WriteHandler = Callable[[SimulatorState, Mapping[str, Any]], Row]
+# PUT handlers get the primary key from the URL, then the body.
+KeyedWriteHandler = Callable[[SimulatorState, int, Mapping[str, Any]], Row]
 
 
 def create_simulator_app(state: SimulatorState) -> Starlette:
     api: list[BaseRoute] = [
         _get(state, "/payments", reads.list_payments),
         _post(state, "/payments", "payments", writes.create_payment),
+        # Before /payments/{pay_num}; a PUT to /payments/Refund still reaches the PUT route.
+        _post(state, "/payments/Refund", "payments/Refund", writes.refund_payment),
+        _put(state, "/payments/{pay_num}", "PayNum", "payments", writes.update_payment),
+        _get(state, "/paysplits", reads.list_paysplits),
+        _get(state, "/payplans", reads.list_payplans),
         _get(state, "/definitions", reads.list_definitions),
         _get(state, "/providers", reads.list_providers),
         # Before /patients/{pat_num}, which would otherwise take "Simple" as a PatNum.
@@ -41,6 +48,18 @@ def create_simulator_app(state: SimulatorState) -> Starlette:
         _post(state, "/adjustments", "adjustments", writes.create_adjustment),
         _get(state, "/commlogs", reads.list_commlogs),
         _post(state, "/commlogs", "commlogs", writes.create_commlog),
+        _get(state, "/claims/{claim_num}", claims.get_claim),
+        _put(state, "/claims/{claim_num}", "ClaimNum", "claims", claims.update_claim),
+        _get(state, "/claimprocs", claims.list_claimprocs),
+        _put(
+            state,
+            "/claimprocs/{claim_proc_num}",
+            "ClaimProcNum",
+            "claimprocs",
+            claims.update_claimproc,
+        ),
+        _get(state, "/claimpayments", claims.list_claimpayments),
+        _post(state, "/claimpayments", "claimpayments", claims.create_claimpayment),
     ]
     return Starlette(
         routes=[Mount(API_PREFIX, routes=api), Mount("/_sim", routes=control_routes(state))]
@@ -70,27 +89,55 @@ def _get(state: SimulatorState, path: str, handler: ReadHandler) -> Route:
 def _post(state: SimulatorState, path: str, resource: str, handler: WriteHandler) -> Route:
     async def endpoint(request: Request) -> Response:
         state.count_post(resource)
-        if await state.pause(state.faults.latency_ms / 1000):
-            return server_error(503)
-        faults = state.faults
-        try:
-            _admit(state, request)
-            body = await _json_body(request)
-            if faults.before_commit.take():
-                return server_error(faults.before_commit.status)
-            if faults.commit_late.take():
-                state.run_later(faults.commit_late.seconds, lambda: handler(state, body))
-                return server_error(faults.commit_late.status)
-            row = handler(state, body)
-        except ApiError as error:
-            return error_response(error)
-        if faults.after_commit.take():
-            return server_error(faults.after_commit.status)
-        if faults.hang_after_commit.take():
-            await state.pause(faults.hang_after_commit.seconds)
-        return ODJSONResponse(dict(row), status_code=201)
+        return await _write(state, request, lambda body: lambda: handler(state, body), 201)
 
     return Route(path, endpoint, methods=["POST"])
+
+
+def _put(
+    state: SimulatorState, path: str, key: str, resource: str, handler: KeyedWriteHandler
+) -> Route:
+    """PUT {path} where the single path parameter is the row's primary key `key`."""
+    param = path[path.index("{") + 1 : path.index("}")]
+
+    async def endpoint(request: Request) -> Response:
+        state.count_put(resource)
+
+        def bind(body: Mapping[str, Any]) -> Callable[[], Row]:
+            pk = as_int(request.path_params[param], key)
+            return lambda: handler(state, pk, body)
+
+        return await _write(state, request, bind, 200)
+
+    return Route(path, endpoint, methods=["PUT"])
+
+
+async def _write(
+    state: SimulatorState,
+    request: Request,
+    bind: Callable[[Mapping[str, Any]], Callable[[], Row]],
+    success_status: int,
+) -> Response:
+    """Every write (POST or PUT) goes through the same throttle, auth and write faults."""
+    if await state.pause(state.faults.latency_ms / 1000):
+        return server_error(503)
+    faults = state.faults
+    try:
+        _admit(state, request)
+        apply = bind(await _json_body(request))
+        if faults.before_commit.take():
+            return server_error(faults.before_commit.status)
+        if faults.commit_late.take():
+            state.run_later(faults.commit_late.seconds, apply)
+            return server_error(faults.commit_late.status)
+        row = apply()
+    except ApiError as error:
+        return error_response(error)
+    if faults.after_commit.take():
+        return server_error(faults.after_commit.status)
+    if faults.hang_after_commit.take():
+        await state.pause(faults.hang_after_commit.seconds)
+    return ODJSONResponse(dict(row), status_code=success_status)
 
 
 def _admit(state: SimulatorState, request: Request) -> None:

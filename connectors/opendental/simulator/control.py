@@ -42,6 +42,13 @@ def control_routes(state: SimulatorState) -> list[Route]:
     async def counts(request: Request) -> Response:
         return JSONResponse(state.post_counts())
 
+    async def put_counts(request: Request) -> Response:
+        return JSONResponse(state.put_counts())
+
+    async def refunds(request: Request) -> Response:
+        pairs = [{"PayNum": k, "refund_of": v} for k, v in state.refund_of.items()]
+        return JSONResponse(pairs)
+
     def table(rows: Callable[[], list[Row]]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
             return ODJSONResponse(rows())
@@ -54,7 +61,14 @@ def control_routes(state: SimulatorState) -> list[Route]:
         Route("/faults", set_faults, methods=["POST"]),
         Route("/config", set_config, methods=["POST"]),
         Route("/counts", counts, methods=["GET"]),
+        Route("/put_counts", put_counts, methods=["GET"]),
         Route("/payments", table(lambda: state.payments), methods=["GET"]),
+        Route("/paysplits", table(lambda: state.paysplits), methods=["GET"]),
+        Route("/refunds", refunds, methods=["GET"]),
+        Route("/payplans", table(lambda: state.payplans), methods=["GET"]),
+        Route("/claims", table(lambda: state.claims), methods=["GET"]),
+        Route("/claimprocs", table(lambda: state.claimprocs), methods=["GET"]),
+        Route("/claimpayments", table(lambda: state.claimpayments), methods=["GET"]),
         Route("/adjustments", table(lambda: state.adjustments), methods=["GET"]),
         Route("/commlogs", table(lambda: state.commlogs), methods=["GET"]),
         Route("/patients", table(lambda: list(state.patients.values())), methods=["GET"]),

@@ -9,25 +9,37 @@ from typing import Any
 
 @dataclass
 class CountedFault:
-    """Applies to the next `remaining` eligible calls, then switches itself off."""
+    """Lets the next `after` eligible calls through, applies to the `remaining` calls after
+    them, then switches itself off. `after` is how a test fails the Nth write of a
+    multi-step operation (e.g. the third of four writes of an insurance payment)."""
 
     remaining: int = 0
     status: int = 500
     seconds: float = 0.0
+    after: int = 0
 
     def take(self) -> bool:
         if self.remaining <= 0:
+            return False
+        if self.after > 0:
+            self.after -= 1
             return False
         self.remaining -= 1
         return True
 
     def snapshot(self) -> dict[str, Any]:
-        return {"count": self.remaining, "status": self.status, "seconds": self.seconds}
+        return {
+            "count": self.remaining,
+            "status": self.status,
+            "seconds": self.seconds,
+            "after": self.after,
+        }
 
 
 @dataclass
 class FaultSwitches:
     latency_ms: int = 0
+    # "Writes" are every POST and PUT, whatever the endpoint, counted in arrival order.
     # Writes that fail with a 5xx before anything is stored.
     before_commit: CountedFault = field(default_factory=CountedFault)
     # Writes that are stored and then answered with a 5xx.
@@ -40,11 +52,14 @@ class FaultSwitches:
     # Any API call answered 429, Retry-After = `seconds`.
     throttle: CountedFault = field(default_factory=lambda: CountedFault(status=429, seconds=1))
 
-    def fail_writes_before_commit(self, count: int = 1, status: int = 500) -> None:
-        self.before_commit = CountedFault(_count(count), _server_error(status))
+    def fail_writes_before_commit(self, count: int = 1, status: int = 500, after: int = 0) -> None:
+        """Fail `count` writes with `status`, after letting `after` writes through."""
+        self.before_commit = CountedFault(_count(count), _server_error(status), after=_count(after))
 
-    def fail_writes_after_commit(self, count: int = 1, status: int = 500) -> None:
-        self.after_commit = CountedFault(_count(count), _server_error(status))
+    def fail_writes_after_commit(self, count: int = 1, status: int = 500, after: int = 0) -> None:
+        """Store and then answer `status` for `count` successful writes, after `after` of them
+        were answered normally (refused writes store nothing and do not count here)."""
+        self.after_commit = CountedFault(_count(count), _server_error(status), after=_count(after))
 
     def hang_writes_after_commit(self, count: int = 1, seconds: float = 5.0) -> None:
         self.hang_after_commit = CountedFault(_count(count), 200, _seconds(seconds))
@@ -84,10 +99,13 @@ class FaultSwitches:
                 continue
             spec = _mapping(value, name)
             count = _count(_number(spec.get("count", 1), "count"))
+            after = _count(_number(spec.get("after", 0), "after"))
             if name == "fail_before_commit":
-                staged.fail_writes_before_commit(count, int(_number(spec.get("status", 500), name)))
+                status = int(_number(spec.get("status", 500), name))
+                staged.fail_writes_before_commit(count, status, after)
             elif name == "fail_after_commit":
-                staged.fail_writes_after_commit(count, int(_number(spec.get("status", 500), name)))
+                status = int(_number(spec.get("status", 500), name))
+                staged.fail_writes_after_commit(count, status, after)
             elif name == "hang_after_commit":
                 staged.hang_writes_after_commit(count, _number(spec.get("seconds", 5), name))
             elif name == "commit_late":

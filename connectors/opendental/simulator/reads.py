@@ -24,6 +24,10 @@ def _filter(rows: list[Row], *tests: Callable[[Row], bool]) -> list[Row]:
     return [row for row in rows if all(test(row) for test in tests)]
 
 
+def _equals(column: str, value: object) -> Callable[[Row], bool]:
+    return lambda row: row[column] == value
+
+
 def _stamp_filter(request: Request, column: str) -> Callable[[Row], bool]:
     """DateTStamp: rows changed at or after the given time.
 
@@ -94,6 +98,31 @@ def list_adjustments(state: SimulatorState, request: Request) -> list[Row]:
         adj_type = as_int(query["AdjType"], "AdjType")
         tests.append(lambda row: row["AdjType"] == adj_type)
     return _filter(state.adjustments, *tests)
+
+
+def list_paysplits(state: SimulatorState, request: Request) -> list[Row]:
+    """GET /paysplits (22.4.16; PatNum and PayNum optional since 24.4.24, ProcNum 24.4.24)."""
+    query = request.query_params
+    tests: list[Callable[[Row], bool]] = []
+    for name in ("PatNum", "PayNum", "ProcNum"):
+        if name in query:
+            tests.append(_equals(name, as_int(query[name], name)))
+    return _filter(state.paysplits, *tests)
+
+
+def list_payplans(state: SimulatorState, request: Request) -> list[Row]:
+    """GET /payplans (22.2.16): the plans of a patient (PatNum) or guarantor (Guarantor)."""
+    query = request.query_params
+    if "PatNum" not in query and "Guarantor" not in query:
+        raise ApiError(400, "PatNum or Guarantor is required.")
+    tests: list[Callable[[Row], bool]] = []
+    for name in ("PatNum", "Guarantor"):
+        if name in query:
+            pat_num = as_int(query[name], name)
+            if pat_num not in state.patients:
+                raise ApiError(404, "Patient or Guarantor not found.")
+            tests.append(_equals(name, pat_num))
+    return _filter(state.payplans, *tests)
 
 
 def list_commlogs(state: SimulatorState, request: Request) -> list[Row]:

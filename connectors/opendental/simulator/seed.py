@@ -10,12 +10,16 @@ APPT_CONFIRMED: Final = 2
 PAYMENT_TYPES: Final = 10
 IMAGE_CATS: Final = 18
 COMMLOG_TYPES: Final = 27
+INSURANCE_PAYMENT_TYPES: Final = 32
+CLAIM_PAYMENT_GROUPS: Final = 40
 CATEGORY_NAMES: Final[dict[int, str]] = {
     ADJ_TYPES: "AdjTypes",
     APPT_CONFIRMED: "ApptConfirmed",
     PAYMENT_TYPES: "PaymentTypes",
     IMAGE_CATS: "ImageCats",
     COMMLOG_TYPES: "CommLogTypes",
+    INSURANCE_PAYMENT_TYPES: "InsurancePaymentType",
+    CLAIM_PAYMENT_GROUPS: "ClaimPaymentGroups",
 }
 
 # The payment type Open Dental's 19.4.1 conversion creates and points pref ApiPaymentType at.
@@ -56,6 +60,12 @@ DEFINITIONS: Final[list[tuple[int, str, str, bool]]] = [
     (APPT_CONFIRMED, "In Treatment Room", "", False),
     (APPT_CONFIRMED, "Front Desk", "", False),
     (APPT_CONFIRMED, "Texted", "", False),
+    # Appended last so the DefNums above stay what earlier tests and demos saw.
+    (INSURANCE_PAYMENT_TYPES, "Check", "", False),
+    (INSURANCE_PAYMENT_TYPES, "EFT", "", False),
+    (INSURANCE_PAYMENT_TYPES, "Virtual Credit Card", "", False),
+    (INSURANCE_PAYMENT_TYPES, "Old Lockbox", "", True),
+    (CLAIM_PAYMENT_GROUPS, "Default", "", False),
 ]
 
 # (Abbr, FName, LName, hidden, deleted, hygienist) -> ProvNum 1..n in this order
@@ -73,4 +83,16 @@ PATIENTS: Final[list[tuple[str, str, str, int]]] = [
     ("Testcase", "Casey", "2012-11-02", 2),
     ("Example", "Drew", "1958-01-19", 1),
     ("Placeholder", "Emery", "1976-09-05", 2),
+]
+
+# One open dynamic payment plan: (PatNum, PayAmt per charge, principal). PayPlanNum 1.
+PAYPLANS: Final[list[tuple[int, str, str]]] = [(2, "50.00", "600.00")]
+
+# The carrier every simulated claim is billed to.
+CARRIER_NAME: Final = "Fictional Dental Mutual"
+
+# One sent, unpaid claim: (PatNum, [(CodeSent, FeeBilled, InsPayEst)]). ClaimNum 1,
+# ClaimProcNums 1 and 2.
+CLAIMS: Final[list[tuple[int, list[tuple[str, str, str]]]]] = [
+    (4, [("D0120", "65.00", "52.00"), ("D1110", "110.00", "88.00")]),
 ]

@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,9 @@ DEFAULT_CUSTOMER_KEY = "sim-customer-key"
 DEFAULT_THROTTLE_INTERVAL_SECONDS = 1.0
 
 Row = dict[str, Any]
+
+# Claimproc statuses that carry an insurance payment a check can be attached to.
+RECEIVED_STATUSES = frozenset({"Received", "Supplemental"})
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,21 @@ class SimulatorState:
         self.providers: list[Row] = []
         self.definitions: list[Row] = []
         self.payments: list[Row] = []
+        self.paysplits: list[Row] = []
+        # refund PayNum -> the PayNum it refunds (POST /payments/Refund)
+        self.refund_of: dict[int, int] = {}
         self.adjustments: list[Row] = []
         self.commlogs: list[Row] = []
+        self.payplans: list[Row] = []
+        self.claims: list[Row] = []
+        self.claimprocs: list[Row] = []
+        self.claimpayments: list[Row] = []
+        # ClaimNum -> carrier name (the insplan/carrier tables are not simulated)
+        self.claim_carriers: dict[int, str] = {}
+        # Pref ClaimPaymentBatchOnly: when set, POST /claimpayments is refused.
+        self.claim_payment_batch_only = False
         self._post_counts: Counter[str] = Counter()
+        self._put_counts: Counter[str] = Counter()
         self._last_call: dict[str, float] = {}
         self._next_id: Counter[str] = Counter()
         self._seed()
@@ -98,6 +113,15 @@ class SimulatorState:
         for lname, fname, birthdate, pri_prov in seed.PATIENTS:
             self.add_patient(
                 lname, fname, birthdate=date.fromisoformat(birthdate), pri_prov=pri_prov
+            )
+        for pat_num, pay_amt, principal in seed.PAYPLANS:
+            self.add_payplan(pat_num, pay_amt=Decimal(pay_amt), principal=Decimal(principal))
+        for pat_num, procs in seed.CLAIMS:
+            self.add_claim(
+                pat_num,
+                [Decimal(estimate) for _, _, estimate in procs],
+                fees=[Decimal(fee) for _, fee, _ in procs],
+                codes=[code for code, _, _ in procs],
             )
 
     def _new_id(self, table: str) -> int:
@@ -143,6 +167,17 @@ class SimulatorState:
     def post_counts(self) -> dict[str, int]:
         return dict(self._post_counts)
 
+    def count_put(self, resource: str) -> None:
+        self._put_counts[resource] += 1
+
+    def put_count(self, resource: str) -> int:
+        """PUT requests received for `resource` ("payments", "claimprocs", "claims"), whatever
+        their outcome, like post_count."""
+        return self._put_counts[resource]
+
+    def put_counts(self) -> dict[str, int]:
+        return dict(self._put_counts)
+
     async def pause(self, seconds: float) -> bool:
         """Sleep for a latency or hang fault; return True if `reset()` cut it short.
 
@@ -187,6 +222,34 @@ class SimulatorState:
 
     def provider(self, prov_num: int) -> Row | None:
         return next((p for p in self.providers if p["ProvNum"] == prov_num), None)
+
+    def payment(self, pay_num: int) -> Row | None:
+        return next((p for p in self.payments if p["PayNum"] == pay_num), None)
+
+    def splits_of(self, pay_num: int) -> list[Row]:
+        return [s for s in self.paysplits if s["PayNum"] == pay_num]
+
+    def refunds_of(self, pay_num: int) -> list[Row]:
+        """Refund payments made of `pay_num` through POST /payments/Refund."""
+        return [p for p in self.payments if self.refund_of.get(p["PayNum"]) == pay_num]
+
+    def payplan(self, pay_plan_num: int) -> Row | None:
+        return next((p for p in self.payplans if p["PayPlanNum"] == pay_plan_num), None)
+
+    def claim(self, claim_num: int) -> Row | None:
+        return next((c for c in self.claims if c["ClaimNum"] == claim_num), None)
+
+    def claimproc(self, claim_proc_num: int) -> Row | None:
+        return next((c for c in self.claimprocs if c["ClaimProcNum"] == claim_proc_num), None)
+
+    def claimprocs_of(self, claim_num: int) -> list[Row]:
+        return [c for c in self.claimprocs if c["ClaimNum"] == claim_num]
+
+    def first_definition(self, category: int) -> Row | None:
+        """The first visible definition of `category` (Open Dental's default for optional types)."""
+        visible = [d for d in self.definitions if d["Category"] == category]
+        visible = [d for d in visible if d["isHidden"] == "false"]
+        return min(visible, key=lambda d: int(d["ItemOrder"]), default=None)
 
     # ------------------------------------------------------------------ setup rows
 
@@ -303,8 +366,19 @@ class SimulatorState:
         clinic_num: int | None = None,
         date_entry: date | None = None,
         payment_source: str = "None",
+        pay_plan_num: int = 0,
+        split_amounts: Sequence[Decimal] | None = None,
     ) -> Row:
-        """Store a payment row directly (the API path validates first, then calls this)."""
+        """Store a payment row and its paysplits directly (the API path validates first, then
+        calls this).
+
+        One split of the whole amount unless `split_amounts` (which must add up to `amount`)
+        says otherwise, e.g. [50, -50] for an income-transfer-like payment. Open Dental's
+        allocation to procedures is not simulated: splits carry ProcNum 0.
+        """
+        splits = [amount] if split_amounts is None else list(split_amounts)
+        if sum(splits, Decimal(0)) != amount:
+            raise ValueError("split amounts must add up to the payment amount")
         type_num = self.api_payment_type if pay_type is None else pay_type
         type_def = self.definition(type_num, seed.PAYMENT_TYPES)
         row: Row = {
@@ -333,6 +407,50 @@ class SimulatorState:
             "MerchantFee": 0,
         }
         self.payments.append(row)
+        for split_amount in splits:
+            self._add_paysplit(row, split_amount, pay_plan_num=pay_plan_num)
+        return row
+
+    def _add_paysplit(self, payment: Row, amount: Decimal, *, pay_plan_num: int = 0) -> Row:
+        pat_num = int(payment["PatNum"])
+        patient = self.patients.get(pat_num)
+        split: Row = {
+            "SplitNum": self._new_id("paysplit"),
+            "SplitAmt": amount,
+            "PatNum": pat_num,
+            "PayNum": payment["PayNum"],
+            # The patient's primary provider: pref RigorousAccounting = DontEnforce.
+            "ProvNum": patient["PriProv"] if patient else 0,
+            "PayPlanNum": pay_plan_num,
+            "DatePay": payment["PayDate"],
+            "ProcNum": 0,
+            "DateEntry": payment["DateEntry"],
+            "UnearnedType": 0,
+            "unearnedType": "",
+            "ClinicNum": payment["ClinicNum"],
+            "SecDateTEdit": self.server_date_time(),
+            "AdjNum": 0,
+            "PayPlanChargeNum": 0,
+            "PayPlanDebitType": "Principal" if pay_plan_num else "Unknown",
+        }
+        self.paysplits.append(split)
+        return split
+
+    def add_refund(self, original: Row) -> Row:
+        """The negative payment POST /payments/Refund makes of `original` (rules checked by the
+        caller). As in Open Dental's documented example it copies the original's type, check
+        number, bank branch and note; PaymentSource is "None"."""
+        row = self.add_payment(
+            int(original["PatNum"]),
+            -Decimal(original["PayAmt"]),
+            pay_type=int(original["PayType"]),
+            pay_note=str(original["PayNote"]),
+            check_num=str(original["CheckNum"]),
+            bank_branch=str(original["BankBranch"]),
+            clinic_num=int(original["ClinicNum"]),
+            split_amounts=[-Decimal(s["SplitAmt"]) for s in self.splits_of(original["PayNum"])],
+        )
+        self.refund_of[int(row["PayNum"])] = int(original["PayNum"])
         return row
 
     def add_adjustment(
@@ -347,12 +465,14 @@ class SimulatorState:
         clinic_num: int | None = None,
     ) -> Row:
         patient = self.patients[pat_num]
+        type_def = self.definition(adj_type, seed.ADJ_TYPES)
         row: Row = {
             "AdjNum": self._new_id("adjustment"),
             "AdjDate": fmt_date(adj_date or self.today()),
             "AdjAmt": amount,
             "PatNum": pat_num,
             "AdjType": adj_type,
+            "adjType": type_def["ItemName"] if type_def else "",
             "ProvNum": patient["PriProv"] if prov_num is None else prov_num,
             "AdjNote": adj_note,
             "ProcDate": MIN_DATE,
@@ -399,6 +519,238 @@ class SimulatorState:
             "ReferralNum": 0,
         }
         self.commlogs.append(row)
+        return row
+
+    # ------------------------------------------------------------------ payment plans
+
+    def add_payplan(
+        self,
+        pat_num: int,
+        *,
+        guarantor: int | None = None,
+        pay_amt: Decimal = Decimal("50.00"),
+        principal: Decimal = Decimal("600.00"),
+        apr: Decimal = Decimal("0"),
+        is_closed: bool = False,
+        is_dynamic: bool = True,
+        pay_plan_date: date | None = None,
+    ) -> int:
+        """Store a payment plan; dynamic unless `is_dynamic` is False (an "Old" patient plan)."""
+        plan_date = pay_plan_date or self.today()
+        day = plan_date.strftime("%m/%d/%Y")
+        pay_plan_num = self._new_id("payplan")
+        self.payplans.append(
+            {
+                "PayPlanNum": pay_plan_num,
+                "PatNum": pat_num,
+                "Guarantor": pat_num if guarantor is None else guarantor,
+                "PayPlanDate": fmt_date(plan_date),
+                "APR": apr,
+                # The terms Open Dental writes into the note of a new plan.
+                "Note": (
+                    f"{day} - Date of Agreement: {day}, Total Amount: {principal:.2f}, "
+                    f"APR: {apr}, Total Cost of Loan: {principal:.2f}"
+                ),
+                "PlanNum": 0,
+                "CompletedAmt": principal if is_dynamic else Decimal("0"),
+                "InsSubNum": 0,
+                "PaySchedule": "Monthly",
+                "NumberOfPayments": 0,
+                "PayAmt": pay_amt,
+                "DownPayment": Decimal("0"),
+                "IsClosed": od_bool(is_closed),
+                "PlanCategory": 0,
+                "planCategory": "",
+                "IsDynamic": od_bool(is_dynamic),
+                "ChargeFrequency": "Monthly",
+                "DatePayPlanStart": fmt_date(plan_date + timedelta(days=30)),
+                "IsLocked": "false",
+                "DateInterestStart": MIN_DATE,
+                "DynamicPayPlanTPOption": "AwaitComplete" if is_dynamic else "None",
+                "principalAmount": principal,
+                "SheetDefNum": 0,
+            }
+        )
+        return pay_plan_num
+
+    # ------------------------------------------------------------------ claims
+
+    def add_claim(
+        self,
+        pat_num: int,
+        amounts: Sequence[Decimal],
+        *,
+        fees: Sequence[Decimal] | None = None,
+        codes: Sequence[str] | None = None,
+        claim_status: str = "S",
+        claim_type: str = "P",
+        carrier_name: str = seed.CARRIER_NAME,
+    ) -> int:
+        """A sent claim with one NotReceived claimproc per estimate in `amounts` (InsPayEst);
+        FeeBilled defaults to the estimate. Returns the ClaimNum."""
+        fee_list = list(amounts) if fees is None else list(fees)
+        code_list = [f"D{1000 + n}" for n in range(len(amounts))] if codes is None else list(codes)
+        if not (len(fee_list) == len(code_list) == len(amounts)):
+            raise ValueError("amounts, fees and codes must have the same length")
+        patient = self.patients[pat_num]
+        claim_num = self._new_id("claim")
+        zero = Decimal("0.00")
+        today = fmt_date(self.today())
+        self.claims.append(
+            {
+                "ClaimNum": claim_num,
+                "PatNum": pat_num,
+                "DateService": today,
+                "DateSent": today,
+                "ClaimStatus": claim_status,
+                "DateReceived": MIN_DATE,
+                "PlanNum": 1,
+                "ProvTreat": patient["PriProv"],
+                "ClaimFee": sum(fee_list, zero),
+                "InsPayEst": sum(amounts, zero),
+                "InsPayAmt": zero,
+                "DedApplied": zero,
+                "IsProsthesis": "N",
+                "PriorDate": MIN_DATE,
+                "ReasonUnderPaid": "",
+                "ClaimNote": "",
+                "ClaimType": claim_type,
+                "ProvBill": patient["PriProv"],
+                "PlaceService": "Office",
+                "AccidentRelated": "",
+                "AccidentDate": MIN_DATE,
+                "AccidentST": "",
+                "IsOrtho": "False",
+                "OrthoRemainM": 0,
+                "OrthoDate": MIN_DATE,
+                "PatRelat": "Self",
+                "PlanNum2": 0,
+                "PatRelat2": "Self",
+                "WriteOff": zero,
+                "ClaimForm": "0",
+                "InsSubNum": 1,
+                "InsSubNum2": 0,
+                "PriorAuthorizationNumber": "",
+                "CustomTracking": 0,
+                "customTracking": "",
+                "OrthoTotalM": 0,
+                "SecDateTEdit": self.server_date_time(),
+            }
+        )
+        self.claim_carriers[claim_num] = carrier_name
+        for estimate, fee, code in zip(amounts, fee_list, code_list, strict=True):
+            self._add_claimproc(claim_num, patient, estimate, fee, code)
+        return claim_num
+
+    def _add_claimproc(
+        self, claim_num: int, patient: Row, estimate: Decimal, fee: Decimal, code: str
+    ) -> None:
+        none = Decimal("-1")  # Open Dental's "no override"
+        zero = Decimal("0.00")
+        self.claimprocs.append(
+            {
+                "ClaimProcNum": self._new_id("claimproc"),
+                "ProcNum": self._new_id("procedurelog"),
+                "ClaimNum": claim_num,
+                "PatNum": patient["PatNum"],
+                "ProvNum": patient["PriProv"],
+                "FeeBilled": fee,
+                "InsPayEst": estimate,
+                "DedApplied": zero,
+                "Status": "NotReceived",
+                "InsPayAmt": zero,
+                "Remarks": "",
+                "ClaimPaymentNum": 0,
+                "PlanNum": 1,
+                "DateCP": MIN_DATE,
+                "WriteOff": zero,
+                "CodeSent": code,
+                "AllowedOverride": none,
+                "Percentage": 80,
+                "PercentOverride": -1,
+                "CopayAmt": none,
+                "NoBillIns": "false",
+                "PaidOtherIns": zero,
+                "BaseEst": estimate,
+                "CopayOverride": none,
+                "ProcDate": fmt_date(self.today()),
+                "DateEntry": MIN_DATE,
+                "DedEst": zero,
+                "DedEstOverride": none,
+                "InsEstTotal": estimate,
+                "InsEstTotalOverride": none,
+                "PaidOtherInsOverride": none,
+                "EstimateNote": "",
+                "WriteOffEst": none,
+                "WriteOffEstOverride": none,
+                "ClinicNum": patient["ClinicNum"],
+                "InsSubNum": 1,
+                "PaymentRow": 0,
+                "PayPlanNum": 0,
+                "ClaimPaymentTracking": 0,
+                "claimPaymentTracking": "",
+                "SecUserNumEntry": 0,
+                "SecDateEntry": fmt_date(self.today()),
+                "SecDateTEdit": self.server_date_time(),
+                "DateSuppReceived": MIN_DATE,
+                "DateInsFinalized": MIN_DATE,
+                "IsTransfer": "false",
+                "ClaimAdjReasonCodes": "",
+            }
+        )
+
+    def add_claimpayment(
+        self,
+        claim_num: int,
+        check_amt: Decimal,
+        *,
+        pay_type: int,
+        pay_group: int,
+        check_date: date | None = None,
+        check_num: str = "",
+        bank_branch: str = "",
+        note: str = "",
+        clinic_num: int | None = None,
+        carrier_name: str | None = None,
+        date_issued: date | None = None,
+    ) -> Row:
+        """Store a claim payment and attach the claim's received, unattached claimprocs."""
+        claim = self.claim(claim_num)
+        if claim is None:
+            raise KeyError(claim_num)
+        type_def = self.definition(pay_type, seed.INSURANCE_PAYMENT_TYPES)
+        group_def = self.definition(pay_group, seed.CLAIM_PAYMENT_GROUPS)
+        stamp = self.server_date_time()
+        if clinic_num is None:
+            clinic_num = self._clinic_of(int(claim["PatNum"]))
+        row: Row = {
+            "ClaimPaymentNum": self._new_id("claimpayment"),
+            "CheckDate": fmt_date(check_date or self.today()),
+            "CheckAmt": check_amt,
+            "CheckNum": check_num,
+            "BankBranch": bank_branch,
+            "Note": note,
+            "ClinicNum": clinic_num,
+            "DepositNum": 0,
+            "CarrierName": (
+                self.claim_carriers.get(claim_num, "") if carrier_name is None else carrier_name
+            ),
+            "DateIssued": fmt_date(date_issued) if date_issued else MIN_DATE,
+            "IsPartial": "false",
+            "PayType": pay_type,
+            "payType": type_def["ItemName"] if type_def else "",
+            "SecUserNumEntry": 0,
+            "SecDateEntry": fmt_date(self.today()),
+            "SecDateTEdit": stamp,
+            "PayGroup": pay_group,
+            "payGroup": group_def["ItemName"] if group_def else "",
+        }
+        self.claimpayments.append(row)
+        for proc in self.claimprocs_of(claim_num):
+            if proc["ClaimPaymentNum"] == 0 and proc["Status"] in RECEIVED_STATUSES:
+                proc["ClaimPaymentNum"] = row["ClaimPaymentNum"]
+                proc["DateInsFinalized"] = fmt_date(self.today())
+                proc["SecDateTEdit"] = stamp
         return row
 
     def _clinic_of(self, pat_num: int) -> int:

@@ -1,4 +1,5 @@
-"""POST handlers: Open Dental's documented validation, then a row in the state."""
+"""POST/PUT handlers for payments, adjustments and commlogs: Open Dental's documented
+validation, then a row in the state."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ COMMLOG_MODES: Final = frozenset(
     {"None", "Email", "Mail", "Phone", "In Person", "Text", "Email and Text", "Phone and Text"}
 )
 SENT_OR_RECEIVED: Final = frozenset({"Neither", "Sent", "Received"})
+# Payments PUT (24.3.26) takes only the online statuses; OfficeProcessed is set by the office.
+PROCESS_STATUSES: Final = frozenset({"OnlineProcessed", "OnlinePending"})
 
 
 def _patient(state: SimulatorState, body: Mapping[str, Any]) -> int:
@@ -66,8 +69,7 @@ def create_payment(state: SimulatorState, body: Mapping[str, Any]) -> Row:
     for flag in ("isPatientPreferred", "isPrepayment"):
         if body.get(flag) is not None:
             as_bool(body[flag], flag)
-    if body.get("payPlanNum") not in (None, 0, "0"):
-        raise invalid("payPlanNum")  # the demo practice has no payment plans
+    pay_plan_num = _pay_plan(state, body.get("payPlanNum"), pat_num)
     proc_nums = body.get("procNums", [])
     if not isinstance(proc_nums, list):
         raise invalid("procNums")
@@ -83,7 +85,81 @@ def create_payment(state: SimulatorState, body: Mapping[str, Any]) -> Row:
         bank_branch=bank_branch,
         clinic_num=clinic_num,
         payment_source="API",
+        pay_plan_num=pay_plan_num,
     )
+
+
+def _pay_plan(state: SimulatorState, value: Any, pat_num: int) -> int:
+    """payPlanNum (23.1.31): a Dynamic Payment Plan of the patient; 0 or absent for none.
+
+    Before 23.3.4 it also needed isPrepayment "true"; the simulator plays a newer office.
+    The refusal texts are the simulator's own (Open Dental's are not documented); they name
+    the field, as Open Dental's validation messages do.
+    """
+    if value is None:
+        return 0
+    pay_plan_num = as_int(value, "payPlanNum")
+    if pay_plan_num == 0:
+        return 0
+    plan = state.payplan(pay_plan_num)
+    if plan is None or pat_num not in (plan["PatNum"], plan["Guarantor"]):
+        raise ApiError(400, "payPlanNum is invalid: no such payment plan for this patient.")
+    if plan["IsDynamic"] != "true":
+        raise ApiError(400, "payPlanNum must be a Dynamic Payment Plan.")
+    if plan["IsClosed"] == "true":
+        raise ApiError(400, "payPlanNum is for a closed payment plan.")
+    return pay_plan_num
+
+
+def refund_payment(state: SimulatorState, body: Mapping[str, Any]) -> Row:
+    """POST /payments/Refund (24.4.28): a new negative payment of the whole original.
+
+    Open Dental documents the refusals for payments attached to payment plans and for
+    payments with negative paysplits (which includes refunds themselves). Refusing a second
+    refund of the same payment is not documented: the simulator does it because refunding
+    twice would pay the money back twice. The texts are the simulator's own.
+    """
+    pay_num = as_int(require(body, "PayNum"), "PayNum")
+    original = state.payment(pay_num)
+    if original is None:
+        raise ApiError(404, "Payment not found.")
+    splits = state.splits_of(pay_num)
+    if any(split["PayPlanNum"] != 0 for split in splits):
+        raise ApiError(400, "Cannot refund a payment that is attached to a payment plan.")
+    if pay_num in state.refund_of or any(split["SplitAmt"] < 0 for split in splits):
+        raise ApiError(400, "Cannot refund a payment that has negative paysplits.")
+    if state.refunds_of(pay_num):
+        raise ApiError(400, "This payment has already been refunded.")
+    return state.add_refund(original)
+
+
+def update_payment(state: SimulatorState, pay_num: int, body: Mapping[str, Any]) -> Row:
+    """PUT /payments/{PayNum} (23.3.11): only PayType, CheckNum, BankBranch, PayNote and
+    ProcessStatus. Amount, date and patient cannot change; other fields are ignored, as Open
+    Dental ignores fields a method does not take. Everything is validated before anything
+    changes."""
+    row = state.payment(pay_num)
+    if row is None:
+        raise ApiError(404, "Payment not found.")
+    changes: dict[str, Any] = {}
+    if body.get("PayType") is not None:
+        pay_type = _visible_definition(state, body["PayType"], "PayType", seed.PAYMENT_TYPES)
+        type_def = state.definition(pay_type, seed.PAYMENT_TYPES) or {}
+        changes.update(PayType=pay_type, payType=type_def.get("ItemName", ""))
+    if "CheckNum" in body:
+        changes["CheckNum"] = as_str(body["CheckNum"], "CheckNum", CHECK_NUM_MAX)
+    if "BankBranch" in body:
+        changes["BankBranch"] = as_str(body["BankBranch"], "BankBranch", BANK_BRANCH_MAX)
+    if "PayNote" in body:
+        changes["PayNote"] = as_str(body["PayNote"], "PayNote")
+    if body.get("ProcessStatus") is not None:
+        status = as_str(body["ProcessStatus"], "ProcessStatus")
+        if status not in PROCESS_STATUSES:
+            raise ApiError(400, 'ProcessStatus must be "OnlineProcessed" or "OnlinePending".')
+        changes["ProcessStatus"] = status
+    row.update(changes)
+    row["SecDateTEdit"] = state.server_date_time()
+    return row
 
 
 def create_adjustment(state: SimulatorState, body: Mapping[str, Any]) -> Row:
@@ -95,9 +171,7 @@ def create_adjustment(state: SimulatorState, body: Mapping[str, Any]) -> Row:
         raise ApiError(400, "AdjAmt must be positive for this AdjType.")
     if sign == "-" and amount >= 0:
         raise ApiError(400, "AdjAmt must be negative for this AdjType.")
-    adj_date = state.today()
-    if body.get("AdjDate") is not None:
-        adj_date = as_date(body["AdjDate"], "AdjDate")
+    adj_date = as_date(require(body, "AdjDate"), "AdjDate")
     if adj_date > state.today():
         raise ApiError(400, "AdjDate cannot be in the future.")
     prov_num = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -18,66 +17,15 @@ from domain.ports import (
     PaymentPosting,
     PermanentError,
     PmsConnector,
-    PmsCredentials,
     Throttled,
     TransientError,
 )
+from tests.connectors.opendental.conftest import ConnectorFactory, FakeRateLimiter
 from tests.fixtures.simulator import OpenDentalSimulator, free_port
 
 MARKER = "0123456789abcdef"
 # Short enough to keep timeout tests fast, long enough for a healthy local call.
 SHORT_TIMEOUT = 0.3
-
-
-class FakeRateLimiter:
-    """In-memory RateLimiter: records every reservation; can refuse like the Redis one."""
-
-    def __init__(self, *, refuse_with: float | None = None) -> None:
-        self.reservations: list[tuple[str, float, float]] = []
-        self._refuse_with = refuse_with
-
-    async def reserve(self, key: str, interval_seconds: float, max_wait_seconds: float) -> float:
-        if self._refuse_with is not None:
-            raise Throttled("slot too far away", retry_after=self._refuse_with)
-        self.reservations.append((key, interval_seconds, max_wait_seconds))
-        return 0.0
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
-        yield client
-
-
-@pytest.fixture
-def limiter() -> FakeRateLimiter:
-    return FakeRateLimiter()
-
-
-ConnectorFactory = Callable[..., OpenDentalConnector]
-
-
-@pytest.fixture
-def make_connector(
-    opendental_simulator: OpenDentalSimulator, http: httpx.AsyncClient, limiter: FakeRateLimiter
-) -> ConnectorFactory:
-    def make(
-        *, credentials: PmsCredentials | None = None, timeout_seconds: float = 5.0
-    ) -> OpenDentalConnector:
-        return OpenDentalConnector(
-            credentials or opendental_simulator.credentials(),
-            http,
-            limiter,
-            timeout_seconds=timeout_seconds,
-            max_throttle_wait_seconds=2.0,
-        )
-
-    return make
-
-
-@pytest.fixture
-def connector(make_connector: ConnectorFactory) -> OpenDentalConnector:
-    return make_connector()
 
 
 def posting(**changes: object) -> PaymentPosting:

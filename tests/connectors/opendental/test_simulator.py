@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,23 +20,6 @@ UNKNOWN_PATIENT = 9999
 
 def _json(response: httpx.Response) -> Any:
     return json.loads(response.text, parse_float=Decimal)
-
-
-@pytest.fixture
-async def api(opendental_simulator: OpenDentalSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    sim = opendental_simulator
-    headers = {
-        "Authorization": f"ODFHIR {sim.developer_key}/{sim.customer_key}",
-        "Content-Type": "application/json",
-    }
-    async with httpx.AsyncClient(base_url=sim.base_url, headers=headers, timeout=5) as client:
-        yield client
-
-
-@pytest.fixture
-async def control(opendental_simulator: OpenDentalSimulator) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=opendental_simulator.root_url, timeout=5) as client:
-        yield client
 
 
 def _def_num(sim: OpenDentalSimulator, category: int, name: str) -> int:
@@ -362,10 +345,11 @@ class TestAdjustmentsAndCommlogs:
         self, api: httpx.AsyncClient, opendental_simulator: OpenDentalSimulator
     ) -> None:
         discount = _def_num(opendental_simulator, 1, "Professional Discount")  # "-"
-        body = '{{"PatNum": 1, "AdjType": {t}, "AdjAmt": {a}}}'
+        today = date.today().isoformat()
+        body = '{{"PatNum": 1, "AdjType": {t}, "AdjAmt": {a}, "AdjDate": "{d}"}}'
 
-        wrong = await _post(api, "/adjustments", body.format(t=discount, a="12.50"))
-        right = await _post(api, "/adjustments", body.format(t=discount, a="-12.50"))
+        wrong = await _post(api, "/adjustments", body.format(t=discount, a="12.50", d=today))
+        right = await _post(api, "/adjustments", body.format(t=discount, a="-12.50", d=today))
 
         assert wrong.status_code == 400 and "AdjAmt" in _json(wrong)
         assert right.status_code == 201 and _json(right)["AdjAmt"] == Decimal("-12.50")
@@ -420,7 +404,12 @@ class TestControlEndpoints:
         )
 
         assert answer.status_code == 200
-        assert answer.json()["fail_before_commit"] == {"count": 2, "status": 502, "seconds": 0.0}
+        assert answer.json()["fail_before_commit"] == {
+            "count": 2,
+            "status": 502,
+            "seconds": 0.0,
+            "after": 0,
+        }
         response = await _post(api, "/payments", '{"PayAmt": 5, "PatNum": 1}')
         assert response.status_code == 502
 
