@@ -22,6 +22,8 @@ class Context:
     connection_params: dict[str, Any] | None = field(default=None)
     request: Any = None
     response: Any = None
+    # Per-request DataLoaders by name (see api.types.writeback.notification_writeback_ids).
+    loaders: dict[str, Any] = field(default_factory=dict)
 
     def require_principal(self) -> Principal:
         if self.principal is None:

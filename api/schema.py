@@ -13,10 +13,12 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.extensions.disable_introspection import DisableIntrospection
+from strawberry.tools import merge_types
 
 import api.types  # noqa: F401  (registers the domain enums with strawberry)
 from api.extensions import RevokedKeyCheck
 from api.mutations import Mutation
+from api.notices import NoticeMutation, NoticeQuery, NoticeSubscription
 from api.queries import Query
 from api.subscriptions import Subscription
 from app.config import Settings
@@ -48,8 +50,8 @@ def build_schema(settings: Settings) -> Schema:
     if settings.production:
         extensions.append(DisableIntrospection)
     return Schema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
+        query=merge_types("Query", (Query, NoticeQuery)),
+        mutation=merge_types("Mutation", (Mutation, NoticeMutation)),
+        subscription=merge_types("Subscription", (Subscription, NoticeSubscription)),
         extensions=extensions,  # type: ignore[arg-type]
     )

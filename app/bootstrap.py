@@ -19,12 +19,15 @@ from app.adapters.events import RedisEventBus
 from app.adapters.job_queue import ArqJobQueue
 from app.adapters.rate_limiter import RedisRateLimiter
 from app.adapters.secret_box import FernetSecretBox
+from app.adapters.webhook_sender import HttpxWebhookSender
 from app.config import Settings
 from app.database import create_engine
 from connectors.registry import ConnectorRegistry
 from domain.persistence.uow import UnitOfWork
 from domain.retry_policy import RetryPolicy
+from domain.services.notifications import NoticePolicy
 from domain.services.posting import PostingDeps
+from domain.services.webhooks import WebhookDeps
 
 
 def job_serializer(data: dict[str, Any]) -> bytes:
@@ -53,6 +56,7 @@ class Container:
     jobs: ArqJobQueue
     events: RedisEventBus
     posting: PostingDeps
+    webhooks: WebhookDeps
     extras: dict[str, Any] = field(default_factory=dict)
 
     def uow(self) -> UnitOfWork:
@@ -111,5 +115,17 @@ async def bootstrap(settings: Settings, redis_url: str | None = None) -> Contain
             ),
             claim_seconds=settings.posting_claim_seconds,
             unknown_settle_seconds=settings.unknown_settle_seconds,
+            notices=NoticePolicy(resend_seconds=settings.notice_resend_seconds),
+        ),
+        webhooks=WebhookDeps(
+            secret_box=secret_box,
+            sender=HttpxWebhookSender(http),
+            retry_policy=RetryPolicy(
+                max_attempts=settings.webhook_max_attempts,
+                base_seconds=settings.webhook_retry_base_seconds,
+                cap_seconds=settings.webhook_retry_cap_seconds,
+            ),
+            # A POST must end well within its job's own timeout.
+            timeout_seconds=min(settings.webhook_timeout_seconds, settings.job_timeout_seconds / 2),
         ),
     )

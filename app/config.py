@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     retry_base_seconds: float = 2.0
     retry_cap_seconds: float = 600.0
 
+    # Notice webhooks: one POST's timeout, attempts before a delivery ends failed, backoff
+    # (capped exponential, full jitter), and how often an open notice's further
+    # occurrences may be sent again (opening and resolving always are).
+    webhook_timeout_seconds: float = 10.0
+    webhook_max_attempts: int = 8
+    webhook_retry_base_seconds: float = 10.0
+    webhook_retry_cap_seconds: float = 3600.0
+    notice_resend_seconds: float = 900.0
+
     max_query_depth: int = 12
     max_aliases: int = 30
     max_tokens: int = 4000

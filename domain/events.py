@@ -34,3 +34,20 @@ def writeback_event(
         "pms_record_id": pms_record_id,
         "at": datetime.now(UTC).isoformat(),
     }
+
+
+def notification_channel(location_id: str) -> str:
+    return f"location:{location_id}:notifications"
+
+
+def notification_event(
+    *, organization_id: str, location_id: str, event: str, notification: dict[str, Any]
+) -> dict[str, Any]:
+    """`notification` is the notice as webhooks carry it: ids and staff text, no PHI."""
+    return {
+        "organization_id": organization_id,
+        "location_id": location_id,
+        "event": event,
+        "notification": notification,
+        "at": datetime.now(UTC).isoformat(),
+    }

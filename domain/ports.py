@@ -273,7 +273,7 @@ class WebhookSender(Protocol):
 
 
 class SecretBox(Protocol):
-    """Encrypts PMS keys at rest."""
+    """Encrypts secrets at rest: PMS keys, webhook signing secrets."""
 
     def encrypt(self, plaintext: str) -> bytes: ...
 

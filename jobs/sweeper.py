@@ -10,6 +10,7 @@ from domain.persistence.base import utcnow
 from domain.services import daily
 from domain.writeback_state import DUE_STATUSES
 from jobs.context import container_of
+from jobs.webhooks import sweep_due_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -35,4 +36,5 @@ async def sweep_due_writebacks(ctx: dict[str, Any], now: datetime | None = None)
         await container.jobs.enqueue_posting(kind, intent_id)
     if owed:
         log.info("sweeper enqueued due writebacks", extra={"count": len(owed)})
+    await sweep_due_deliveries(container)
     return len(owed)

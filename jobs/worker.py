@@ -1,4 +1,4 @@
-"""arq worker: instant posting plus the sweeper."""
+"""arq worker: instant posting, daily runs, webhook deliveries, plus the sweeper."""
 
 from __future__ import annotations
 
@@ -9,11 +9,17 @@ from arq.connections import create_pool
 from arq.worker import Worker, func
 
 from app.bootstrap import Container, job_deserializer, job_serializer, redis_settings
-from domain.job_names import POST_WRITEBACK, RUN_DAILY_WRITEBACK, SWEEP_DUE_WRITEBACKS
+from domain.job_names import (
+    DELIVER_WEBHOOK,
+    POST_WRITEBACK,
+    RUN_DAILY_WRITEBACK,
+    SWEEP_DUE_WRITEBACKS,
+)
 from jobs.context import CONTAINER
 from jobs.daily import run_daily_writeback
 from jobs.posting import post_writeback_job
 from jobs.sweeper import sweep_due_writebacks
+from jobs.webhooks import deliver_webhook_job
 
 SWEEP_SECONDS = {0, 10, 20, 30, 40, 50}
 
@@ -43,6 +49,14 @@ async def build_worker(
                 run_daily_writeback,
                 name=RUN_DAILY_WRITEBACK,
                 timeout=s.job_timeout_seconds,
+                max_tries=1000,
+                keep_result=0,
+            ),
+            func(
+                deliver_webhook_job,
+                name=DELIVER_WEBHOOK,
+                timeout=s.job_timeout_seconds,
+                # Attempts are counted in the database (webhook_max_attempts), not by arq.
                 max_tries=1000,
                 keep_result=0,
             ),

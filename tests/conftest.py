@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.fixtures.simulator",
     "tests.fixtures.stack",
     "tests.fixtures.practice",
+    "tests.fixtures.webhooks",
 ]

@@ -192,3 +192,50 @@ mutation($input: SubmitRefundInput!) {{
 
 WRITEBACK_PARTS = """
 query($id: ID!) { writeback(id: $id) { id status postedParts failureReason failureHint } }"""
+
+NOTICE_FIELDS = """
+  id locationId writebackId writebackIds category message hint occurrences
+  createdAt lastOccurredAt acknowledgedAt resolvedAt
+"""
+
+NOTICES = f"""
+query($locationId: ID, $unacknowledgedOnly: Boolean!) {{
+  notifications(locationId: $locationId, unacknowledgedOnly: $unacknowledgedOnly) {{
+    {NOTICE_FIELDS}
+  }}
+}}"""
+
+SET_NOTIFICATION_WEBHOOK = """
+mutation($locationId: ID!, $url: String!) {
+  setNotificationWebhook(locationId: $locationId, url: $url) {
+    __typename
+    ... on SetNotificationWebhookSuccess { secret webhook { locationId url enabled } }
+    ... on UserError { message }
+    ... on ValidationError { fields { field message } }
+  }
+}"""
+
+REMOVE_NOTIFICATION_WEBHOOK = """
+mutation($locationId: ID!) {
+  removeNotificationWebhook(locationId: $locationId) {
+    __typename
+    ... on RemoveNotificationWebhookSuccess { locationId removed }
+    ... on UserError { message }
+  }
+}"""
+
+NOTIFICATION_WEBHOOK = """
+query($locationId: ID!) { notificationWebhook(locationId: $locationId) { url enabled } }"""
+
+WEBHOOK_DELIVERIES = """
+query($locationId: ID!, $first: Int! = 50) {
+  webhookDeliveries(locationId: $locationId, first: $first) {
+    id notificationId event status attempts lastStatusCode lastError nextAttemptAt
+    createdAt deliveredAt payload
+  }
+}"""
+
+NOTIFICATION_EVENTS = f"""
+subscription($locationId: ID!) {{
+  notificationEvents(locationId: $locationId) {{ event at notification {{ {NOTICE_FIELDS} }} }}
+}}"""

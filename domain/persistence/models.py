@@ -213,9 +213,7 @@ class NotificationWriteback(Base):
     """The writebacks a notice is about; recovered once the writeback has been posted."""
 
     __tablename__ = "notification_writebacks"
-    notification_id: Mapped[str] = mapped_column(
-        ForeignKey("notifications.id"), primary_key=True
-    )
+    notification_id: Mapped[str] = mapped_column(ForeignKey("notifications.id"), primary_key=True)
     intent_id: Mapped[str] = mapped_column(
         ForeignKey("writeback_intents.id"), primary_key=True, index=True
     )

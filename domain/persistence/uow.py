@@ -23,6 +23,8 @@ from domain.persistence.repositories import (
     NotificationRepository,
     OrganizationRepository,
     SettingsRepository,
+    WebhookDeliveryRepository,
+    WebhookEndpointRepository,
 )
 from domain.ports import EventPublisher, JobQueue
 
@@ -53,6 +55,8 @@ class UnitOfWork:
         self.attempts = AttemptRepository(s)
         self.notifications = NotificationRepository(s)
         self.daily_runs = DailyRunRepository(s)
+        self.webhooks = WebhookEndpointRepository(s)
+        self.deliveries = WebhookDeliveryRepository(s)
         return self
 
     async def __aexit__(
