@@ -50,22 +50,36 @@ def upgrade() -> None:
     with op.batch_alter_table("daily_runs", schema=None) as batch_op:
         batch_op.create_index("ix_daily_runs_status", ["status"], unique=False)
 
-    with op.batch_alter_table("writeback_intents", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("daily_run_id", sa.String(length=36), nullable=True))
-        batch_op.add_column(sa.Column("posted_manually_by", sa.String(length=36), nullable=True))
-        batch_op.create_foreign_key(
-            batch_op.f("fk_writeback_intents_daily_run_id_daily_runs"),
+    # On SQLite: plain ADD COLUMN with an inline reference. Batch mode would rebuild the
+    # table, which the foreign keys of other tables forbid once writeback_intents has rows.
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(
+            "ALTER TABLE writeback_intents ADD COLUMN daily_run_id VARCHAR(36) "
+            "CONSTRAINT fk_writeback_intents_daily_run_id_daily_runs REFERENCES daily_runs (id)"
+        )
+    else:
+        op.add_column(
+            "writeback_intents", sa.Column("daily_run_id", sa.String(length=36), nullable=True)
+        )
+        op.create_foreign_key(
+            "fk_writeback_intents_daily_run_id_daily_runs",
+            "writeback_intents",
             "daily_runs",
             ["daily_run_id"],
             ["id"],
         )
+    op.add_column(
+        "writeback_intents", sa.Column("posted_manually_by", sa.String(length=36), nullable=True)
+    )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("writeback_intents", schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f("fk_writeback_intents_daily_run_id_daily_runs"), type_="foreignkey"
-        )
+        if op.get_bind().dialect.name != "sqlite":
+            # SQLite drops the inline reference with its column.
+            batch_op.drop_constraint(
+                "fk_writeback_intents_daily_run_id_daily_runs", type_="foreignkey"
+            )
         batch_op.drop_column("posted_manually_by")
         batch_op.drop_column("daily_run_id")
 

@@ -111,7 +111,9 @@ async def test_automatic_insurance_is_accepted_because_open_dental_takes_claim_p
     assert result["__typename"] == "UpdatePaymentWritebackSettingsSuccess"
 
 
-async def test_a_fee_adjustment_type_must_be_an_active_pms_adjustment_type(practice: Practice) -> None:
+async def test_a_fee_adjustment_type_must_be_an_active_pms_adjustment_type(
+    practice: Practice,
+) -> None:
     result = (
         await practice.admin.execute(
             ops.UPDATE_SETTINGS,
