@@ -1,11 +1,12 @@
 """Daily writeback runs of several locations at once, each against its own Open Dental throttle.
 
     .venv/bin/python -m bench.daily [--locations M] [--payments N] [--latency-ms L]
-        [--interval S] [--database sqlite|postgres] [--timeout T]
+        [--interval S] [--sim-throttle-share F] [--database sqlite|postgres]
+        [--loop asyncio|uvloop] [--timeout T] [--stall-timeout S]
 
 One process, one run: a fresh database, a claimed Redis database number, the Open Dental
-simulator (L ms latency per call, each customer key throttled at 0.9 * S), the API and the
-arq worker. M locations of one organization, each with its own customer key and a
+simulator (L ms latency per call, each customer key throttled at F * S, F=0.9), the API and
+the arq worker. M locations of one organization, each with its own customer key and a
 connection with writeIntervalSeconds = S, are set to daily timing; N payments per location
 are submitted over GraphQL (they stay scheduled); then every location's daily run is
 triggered at the same moment with runDailyWritebackNow, and the wall time from the trigger
@@ -29,7 +30,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -55,7 +56,6 @@ from bench.payments import (
     _last_resort,
     _round,
     _sample_running,
-    bounded,
     check_posted,
     claimed_redis_db,
     database_counts,
@@ -453,11 +453,7 @@ async def bench_daily(args: argparse.Namespace, settings: Settings, redis_url: s
                     site.index * args.payments,
                 )
 
-            await bounded(
-                [str(s.index) for s in org.sites],
-                args.locations,
-                lambda i: submit_site(org.sites[int(i)]),
-            )
+            await asyncio.gather(*(submit_site(s) for s in org.sites))
             submit_seconds = time.perf_counter() - submit_began
 
             # Live events of every location, subscribed before the trigger.
@@ -768,7 +764,7 @@ async def main(args: argparse.Namespace, tally: LogTally) -> int:
     return 0 if ok else 1
 
 
-def _positive_float(high: float) -> Any:
+def _positive_float(high: float) -> Callable[[str], float]:
     def parse(text: str) -> float:
         value = float(text)
         if not 0 < value <= high:

@@ -32,7 +32,8 @@ class TransientError(ConnectorError):
 
 
 class Throttled(TransientError):
-    """The connection's shared rate limit has no slot soon enough; nothing was sent."""
+    """The connection's throttle (ours, or the PMS answering 429) has no slot now; nothing
+    was applied. Waiting for it does not spend the retry budget."""
 
 
 class PermanentError(ConnectorError):

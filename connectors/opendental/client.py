@@ -28,6 +28,7 @@ from domain.ports import (
     PermanentError,
     PmsCredentials,
     RateLimiter,
+    Throttled,
     TransientError,
 )
 
@@ -286,7 +287,9 @@ def error_for_response(
     text = _error_text(response)
     lowered = text.lower()
     if status == 429:
-        return TransientError(
+        # Refused before processing: like our own throttle, it waits its turn without
+        # spending the retry budget (Open Dental counts per customer key, we per connection).
+        return Throttled(
             f"Open Dental throttled {action} (HTTP 429).",
             retry_after=_retry_after(response.headers.get("Retry-After")),
         )

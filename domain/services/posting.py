@@ -49,6 +49,8 @@ _WROTE_NOTHING = {
     AttemptOutcome.THROTTLED.value,
     AttemptOutcome.PERMANENT_ERROR.value,
 }
+# A PMS that throttles every call for this many attempts is not coming back soon.
+MAX_THROTTLED_ATTEMPTS = 200
 # Attempts that spend the retry budget (throttling waits do not).
 _COUNTED = {AttemptOutcome.OUTCOME_UNKNOWN.value, AttemptOutcome.TRANSIENT_ERROR.value}
 
@@ -271,7 +273,13 @@ async def _record(
                 for a in attempts
                 if a.number > intent.budget_start_attempt and a.outcome in _COUNTED
             )
-            if deps.retry_policy.exhausted(counted):
+            throttled = sum(
+                1
+                for a in attempts
+                if a.number > intent.budget_start_attempt
+                and a.outcome == AttemptOutcome.THROTTLED.value
+            )
+            if deps.retry_policy.exhausted(counted) or throttled >= MAX_THROTTLED_ATTEMPTS:
                 reason, hint = _exhausted_reason(outcome, intent, error)
                 await _fail(uow, deps, intent, now, reason, hint, posted)
             else:

@@ -142,7 +142,7 @@ async def test_a_throttled_pms_is_retried_after_its_retry_after(
     submitted = await practice.submit()
     done = await practice.wait_for_status(submitted["writeback"]["id"], "SUCCEEDED")
     first, second = done["attempts"]
-    assert first["outcome"] == "TRANSIENT_ERROR"
+    assert first["outcome"] == "THROTTLED"
     gap = _seconds_between(first["finishedAt"], second["startedAt"])
     assert gap >= 0.95
     assert len(postings_with(opendental_simulator, done["marker"])) == 1
@@ -202,10 +202,28 @@ async def test_retrying_a_failed_writeback_after_the_fix_posts_it_once(
 async def test_exhausted_transient_failures_end_failed_and_notify(
     practice: Practice, opendental_simulator: Any
 ) -> None:
-    opendental_simulator.state.faults.throttle_calls(count=100, retry_after=0)
+    from tests.fixtures.simulator import free_port
+
+    unreachable = (
+        await practice.admin.execute(
+            ops.SET_PMS_CONNECTION,
+            {
+                "input": {
+                    "locationId": practice.location_id,
+                    "system": "OPEN_DENTAL",
+                    "baseUrl": f"http://127.0.0.1:{free_port()}/api/v1",
+                    "developerKey": opendental_simulator.developer_key,
+                    "customerKey": opendental_simulator.customer_key,
+                    "writeIntervalSeconds": 0,
+                }
+            },
+        )
+    )["setPmsConnection"]
+    assert unreachable["__typename"] == "SetPmsConnectionSuccess"
     submitted = await practice.submit()
     done = await practice.wait_for_status(submitted["writeback"]["id"], "FAILED")
     assert "could not be reached" in done["failureReason"]
+    assert {a["outcome"] for a in done["attempts"]} == {"TRANSIENT_ERROR"}
     assert opendental_simulator.state.payments == []
 
 
