@@ -194,7 +194,8 @@ class IntentRepository:
     async def get(self, intent_id: str, for_update: bool = False) -> WritebackIntent | None:
         stmt = select(WritebackIntent).where(WritebackIntent.id == intent_id)
         if for_update:
-            stmt = stmt.with_for_update()
+            # Refresh what this session may already hold: the locked row is the truth.
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return await self._session.scalar(stmt)
 
     async def get_scoped(self, organization_id: str, intent_id: str) -> WritebackIntent | None:

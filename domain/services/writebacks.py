@@ -170,34 +170,44 @@ async def submit_payment(
     return Submitted(intent, replayed=False)
 
 
-async def retry_writeback(uow: UnitOfWork, principal: Principal, intent_id: str) -> WritebackIntent:
-    """Staff push a failed item again. Reconciliation by marker still runs before any re-post."""
+async def _staff_writeback(
+    uow: UnitOfWork, principal: Principal, intent_id: str
+) -> WritebackIntent:
+    """A writeback staff act on, locked; another organization's is never revealed."""
     principal.require_staff()
-    intent = await uow.intents.get(intent_id, for_update=True)
-    if (
-        intent is None
-        or intent.organization_id != principal.organization_id
-        or not principal.may_see_location(intent.location_id)
-    ):
+    intent = await uow.intents.get_scoped(principal.organization_id, intent_id)
+    if intent is None or not principal.may_see_location(intent.location_id):
         raise NotFound("no such writeback")
-    current = WritebackStatus(intent.status)
-    if current not in (WritebackStatus.FAILED, WritebackStatus.PARTIAL):
-        raise InvalidTransition(
-            f"only failed or partial writebacks can be retried; this one is {current.value}"
-        )
-    check_transition(current, WritebackStatus.QUEUED)
+    locked = await uow.intents.get(intent_id, for_update=True)
+    assert locked is not None
+    return locked
+
+
+async def _queue_now(uow: UnitOfWork, intent: WritebackIntent) -> WritebackIntent:
+    check_transition(WritebackStatus(intent.status), WritebackStatus.QUEUED)
     now = utcnow()
     intent.status = WritebackStatus.QUEUED.value
-    intent.budget_start_attempt = intent.attempt_count
     intent.next_attempt_at = now
-    intent.completed_at = None
-    intent.failure_reason = None
-    intent.failure_hint = None
     intent.updated_at = now
     await uow.flush()
     uow.enqueue_posting_after_commit(intent.kind, intent.id)
     publish_status(uow, intent)
     return intent
+
+
+async def retry_writeback(uow: UnitOfWork, principal: Principal, intent_id: str) -> WritebackIntent:
+    """Staff push a failed item again. Reconciliation by marker still runs before any re-post."""
+    intent = await _staff_writeback(uow, principal, intent_id)
+    current = WritebackStatus(intent.status)
+    if current not in (WritebackStatus.FAILED, WritebackStatus.PARTIAL):
+        raise InvalidTransition(
+            f"only failed or partial writebacks can be retried; this one is {current.value}"
+        )
+    intent.budget_start_attempt = intent.attempt_count
+    intent.completed_at = None
+    intent.failure_reason = None
+    intent.failure_hint = None
+    return await _queue_now(uow, intent)
 
 
 @dataclass(frozen=True)
@@ -239,14 +249,7 @@ async def get_writeback(
 async def _awaiting_manual(
     uow: UnitOfWork, principal: Principal, intent_id: str
 ) -> WritebackIntent:
-    principal.require_staff()
-    intent = await uow.intents.get(intent_id, for_update=True)
-    if (
-        intent is None
-        or intent.organization_id != principal.organization_id
-        or not principal.may_see_location(intent.location_id)
-    ):
-        raise NotFound("no such writeback")
+    intent = await _staff_writeback(uow, principal, intent_id)
     if intent.status != WritebackStatus.AWAITING_MANUAL.value:
         raise InvalidTransition(
             "only writebacks awaiting manual posting can be marked or pushed; "
@@ -279,16 +282,7 @@ async def mark_posted_manually(
 
 async def push_through(uow: UnitOfWork, principal: Principal, intent_id: str) -> WritebackIntent:
     """Staff hand a manual item to the automatic writeback; it can then no longer be marked."""
-    intent = await _awaiting_manual(uow, principal, intent_id)
-    now = utcnow()
-    check_transition(WritebackStatus.AWAITING_MANUAL, WritebackStatus.QUEUED)
-    intent.status = WritebackStatus.QUEUED.value
-    intent.next_attempt_at = now
-    intent.updated_at = now
-    await uow.flush()
-    uow.enqueue_posting_after_commit(intent.kind, intent.id)
-    publish_status(uow, intent)
-    return intent
+    return await _queue_now(uow, await _awaiting_manual(uow, principal, intent_id))
 
 
 @dataclass(frozen=True)
