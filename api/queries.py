@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import datetime
 
 import strawberry
 
@@ -22,7 +23,14 @@ from domain.errors import FieldError, PmsUnavailable, ValidationFailed
 from domain.persistence.repositories import HistoryFilter
 from domain.ports import ConnectorError, PmsConnector
 from domain.ports import PmsOption as PmsOptionModel
-from domain.services import daily, notifications, payment_settings, tenancy, writebacks
+from domain.services import (
+    daily,
+    notifications,
+    payment_settings,
+    pms_options,
+    tenancy,
+    writebacks,
+)
 from domain.services.connections import connector_for_location
 
 MAX_PAGE = 100
@@ -51,6 +59,53 @@ class PmsAdjustmentType:
     id: str
     name: str
     sign: str = strawberry.field(description='"+" adds to the balance, "-" takes from it')
+
+
+@strawberry.type
+class PmsListEntry:
+    id: str
+    name: str
+    hidden: bool
+    usage: str | None = strawberry.field(
+        description="The PMS's usage code or flags for the entry, where it has them"
+    )
+    sign: str | None = strawberry.field(description='Adjustment types: "+" or "-"')
+
+    @classmethod
+    def from_model(cls, o: PmsOptionModel) -> PmsListEntry:
+        usage = o.extra.get("usage")
+        sign = o.extra.get("sign")
+        return cls(
+            id=o.id,
+            name=o.name,
+            hidden=o.hidden,
+            usage=str(usage) if usage else None,
+            sign=str(sign) if sign else None,
+        )
+
+
+@strawberry.type
+class PmsOptions:
+    payment_types: list[PmsListEntry]
+    note_types: list[PmsListEntry]
+    document_categories: list[PmsListEntry]
+    adjustment_types: list[PmsListEntry]
+    providers: list[PmsListEntry]
+    fetched_at: datetime = strawberry.field(description="When these were read from the PMS")
+
+    @classmethod
+    def from_model(cls, m: pms_options.PmsOptions) -> PmsOptions:
+        def entries(options: list[PmsOptionModel]) -> list[PmsListEntry]:
+            return [PmsListEntry.from_model(o) for o in options if not o.hidden]
+
+        return cls(
+            payment_types=entries(m.payment_types),
+            note_types=entries(m.note_types),
+            document_categories=entries(m.document_categories),
+            adjustment_types=entries(m.adjustment_types),
+            providers=entries(m.providers),
+            fetched_at=m.fetched_at,
+        )
 
 
 @strawberry.type
@@ -126,6 +181,21 @@ class Query:
             for o in types
             if not o.hidden
         ]
+
+    @strawberry.field(
+        description="The PMS's own lists for a settings screen (active entries), cached briefly"
+    )
+    async def pms_options(self, info: Info, location_id: strawberry.ID) -> PmsOptions:
+        p = info.context.require_principal()
+        c = info.context.container
+        async with c.uow() as uow:
+            where = await pms_options.source(uow, p, c.secret_box, c.registry, location_id)
+        cached = await c.cache.get(where.cache_key)
+        if cached is not None:
+            return PmsOptions.from_model(pms_options.PmsOptions.from_dict(cached))
+        fresh = await pms_options.fetch(where.connector)
+        await c.cache.set(where.cache_key, fresh.to_dict(), pms_options.CACHE_SECONDS)
+        return PmsOptions.from_model(fresh)
 
     @strawberry.field(description="Writeback history, newest first")
     async def writebacks(

@@ -19,6 +19,7 @@ from app.adapters.events import RedisEventBus
 from app.adapters.job_queue import ArqJobQueue
 from app.adapters.rate_limiter import RedisRateLimiter
 from app.adapters.secret_box import FernetSecretBox
+from app.adapters.short_cache import RedisShortCache
 from app.adapters.webhook_sender import HttpxWebhookSender
 from app.config import Settings
 from app.database import create_engine
@@ -55,6 +56,7 @@ class Container:
     registry: ConnectorRegistry
     jobs: ArqJobQueue
     events: RedisEventBus
+    cache: RedisShortCache
     posting: PostingDeps
     webhooks: WebhookDeps
     extras: dict[str, Any] = field(default_factory=dict)
@@ -100,6 +102,7 @@ async def bootstrap(settings: Settings, redis_url: str | None = None) -> Contain
         registry=registry,
         jobs=ArqJobQueue(arq),
         events=RedisEventBus(arq),
+        cache=RedisShortCache(arq),
         posting=PostingDeps(
             secret_box=secret_box,
             registry=registry,

@@ -207,6 +207,16 @@ class PmsConnector(Protocol):
 
     async def list_providers(self) -> list[PmsOption]: ...
 
+    async def list_note_types(self) -> list[PmsOption]:
+        """Types communication-log entries and notes can be written as (Open Dental: commlog
+        types); `extra["usage"]` is the PMS's usage code where it has one."""
+        ...
+
+    async def list_document_categories(self) -> list[PmsOption]:
+        """Where documents are filed (Open Dental: image categories); `extra["usage"]` holds
+        the PMS's flags (e.g. "P" for patient pictures)."""
+        ...
+
     async def patient_exists(self, patient_ref: str) -> bool: ...
 
 
@@ -287,3 +297,11 @@ class ConnectorRegistry(Protocol):
     def capabilities(self, system: PmsSystem) -> Capabilities | None: ...
 
     def connector_for(self, credentials: PmsCredentials) -> PmsConnector: ...
+
+
+class ShortCache(Protocol):
+    """A small JSON cache with expiry (Redis), for answers the PMS is slow or throttled on."""
+
+    async def get(self, key: str) -> dict[str, Any] | None: ...
+
+    async def set(self, key: str, value: Mapping[str, Any], ttl_seconds: float) -> None: ...

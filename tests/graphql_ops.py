@@ -239,3 +239,15 @@ NOTIFICATION_EVENTS = f"""
 subscription($locationId: ID!) {{
   notificationEvents(locationId: $locationId) {{ event at notification {{ {NOTICE_FIELDS} }} }}
 }}"""
+
+PMS_OPTIONS = """
+query($locationId: ID!) {
+  pmsOptions(locationId: $locationId) {
+    fetchedAt
+    paymentTypes { id name }
+    noteTypes { id name usage }
+    documentCategories { id name usage }
+    adjustmentTypes { id name sign }
+    providers { id name }
+  }
+}"""

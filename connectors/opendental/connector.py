@@ -411,6 +411,24 @@ class OpenDentalConnector:
             if row.get("ItemValue") in mapping.ADJ_SIGNS
         ]
 
+    async def list_note_types(self) -> list[PmsOption]:
+        rows = await self._client.get_all(
+            "/definitions",
+            {"Category": mapping.COMMLOG_TYPES_CATEGORY},
+            action="reading commlog types",
+            hint=_HINT_SETTINGS,
+        )
+        return [mapping.from_opendental_definition(row) for row in rows]
+
+    async def list_document_categories(self) -> list[PmsOption]:
+        rows = await self._client.get_all(
+            "/definitions",
+            {"Category": mapping.IMAGE_CATEGORIES_CATEGORY},
+            action="reading image categories",
+            hint=_HINT_SETTINGS,
+        )
+        return [mapping.from_opendental_definition(row) for row in rows]
+
     async def list_providers(self) -> list[PmsOption]:
         rows = await self._client.get_all(
             "/providers", {}, action="reading providers", hint=_HINT_SETTINGS

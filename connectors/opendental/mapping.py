@@ -21,6 +21,8 @@ from domain.ports import (
 # Definition categories (enum DefCat).
 ADJ_TYPES_CATEGORY: Final = 1
 PAYMENT_TYPES_CATEGORY: Final = 10
+IMAGE_CATEGORIES_CATEGORY: Final = 18  # document categories; ItemValue holds usage flags
+COMMLOG_TYPES_CATEGORY: Final = 27  # note types; ItemValue holds a usage code (TEXT, APPT...)
 INSURANCE_PAYMENT_TYPES_CATEGORY: Final = 32
 # The only adjustment-type ItemValues the API posts with; others (e.g. discount-plan types)
 # cannot be used through Adjustments POST.
@@ -385,6 +387,7 @@ def from_opendental_definition(row: Mapping[str, Any]) -> PmsOption:
         id=str(row["DefNum"]),
         name=str(row.get("ItemName", "")),
         hidden=od_bool(row.get("isHidden")),
+        extra={"usage": str(row.get("ItemValue", ""))},
     )
 
 
