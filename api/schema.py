@@ -16,6 +16,7 @@ from strawberry.extensions.disable_introspection import DisableIntrospection
 from strawberry.tools import merge_types
 
 import api.types  # noqa: F401  (registers the domain enums with strawberry)
+from api.communication import CommunicationMutation, CommunicationQuery
 from api.extensions import RevokedKeyCheck
 from api.mutations import Mutation
 from api.notices import NoticeMutation, NoticeQuery, NoticeSubscription
@@ -50,8 +51,8 @@ def build_schema(settings: Settings) -> Schema:
     if settings.production:
         extensions.append(DisableIntrospection)
     return Schema(
-        query=merge_types("Query", (Query, NoticeQuery)),
-        mutation=merge_types("Mutation", (Mutation, NoticeMutation)),
+        query=merge_types("Query", (Query, NoticeQuery, CommunicationQuery)),
+        mutation=merge_types("Mutation", (Mutation, NoticeMutation, CommunicationMutation)),
         subscription=merge_types("Subscription", (Subscription, NoticeSubscription)),
         extensions=extensions,  # type: ignore[arg-type]
     )

@@ -251,3 +251,26 @@ query($locationId: ID!) {
     providers { id name }
   }
 }"""
+
+COMMUNICATION_SETTINGS_FIELDS = """
+  locationId version provider
+  types { type allowed noteType }
+  documents { type writeCategory readCategory }
+"""
+
+GET_COMMUNICATION_SETTINGS = f"""
+query($locationId: ID!) {{
+  communicationWritebackSettings(locationId: $locationId) {{ {COMMUNICATION_SETTINGS_FIELDS} }}
+}}"""
+
+UPDATE_COMMUNICATION_SETTINGS = f"""
+mutation($input: CommunicationWritebackSettingsInput!) {{
+  updateCommunicationWritebackSettings(input: $input) {{
+    __typename
+    ... on UpdateCommunicationWritebackSettingsSuccess {{
+      settings {{ {COMMUNICATION_SETTINGS_FIELDS} }}
+    }}
+    ... on UserError {{ message }}
+    ... on ValidationError {{ fields {{ field message }} }}
+  }}
+}}"""

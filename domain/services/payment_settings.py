@@ -19,6 +19,7 @@ from domain.ports import ConnectorError, ConnectorRegistry, PmsConnector, Secret
 from domain.principal import Principal
 from domain.services import daily
 from domain.services.connections import credentials_of
+from domain.services.settings_store import record_new_version
 from domain.services.tenancy import require_location
 
 KIND = SETTINGS_KIND
@@ -118,22 +119,7 @@ async def update_settings(
     if new == current.settings:
         return current
 
-    version = current.version + 1
-    row.version = version
-    row.data = new.to_dict()
-    row.updated_at = utcnow()
-    row.updated_by = principal.key_id
-    uow.settings.add_change(
-        SettingsChange(
-            organization_id=organization_id,
-            location_id=location_id,
-            kind=KIND,
-            version=version,
-            actor_key_id=principal.key_id,
-            before=current.settings.to_dict() if current.version else None,
-            after=new.to_dict(),
-        )
-    )
+    version = record_new_version(uow, row, organization_id, principal, new.to_dict())
     if current.settings.timing is PostingTiming.DAILY and new.timing is PostingTiming.INSTANT:
         connection_interval = connection_interval_seconds
         waiting = await uow.intents.scheduled_up_to(location_id, utcnow())
