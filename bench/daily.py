@@ -53,7 +53,6 @@ from bench.payments import (
     Submission,
     _bounded_int,
     _cancel,
-    _last_resort,
     _round,
     _sample_running,
     check_posted,
@@ -62,7 +61,7 @@ from bench.payments import (
     drain,
     fresh_database,
     percentile,
-    quiet_logging,
+    run_benchmark,
     running_worker,
     served,
     submit_all,
@@ -819,25 +818,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    tally = quiet_logging()
-    loop_box: list[asyncio.AbstractEventLoop] = []
-    _last_resort(args.timeout + 90, loop_box)
-    loop_factory = None
-    if args.loop == "uvloop":
-        import uvloop
-
-        loop_factory = uvloop.new_event_loop
-    try:
-        with asyncio.Runner(loop_factory=loop_factory) as runner:
-            loop_box.append(runner.get_loop())
-            return runner.run(main(args, tally))
-    except TimeoutError:
-        print(
-            f"benchmark timed out after {args.timeout} s (what it created was cleaned up)",
-            file=sys.stderr,
-        )
-        return 2
+    return run_benchmark(parse_args(argv), main)
 
 
 if __name__ == "__main__":

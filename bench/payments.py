@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -1164,7 +1164,14 @@ def _last_resort(seconds: float, loop_box: list[asyncio.AbstractEventLoop]) -> N
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+    return run_benchmark(parse_args(argv), main)
+
+
+def run_benchmark(
+    args: argparse.Namespace,
+    main: Callable[[argparse.Namespace, LogTally], Coroutine[Any, Any, int]],
+) -> int:
+    """Runs a benchmark's `main` on the chosen loop, bounded by --timeout, always stopping."""
     tally = quiet_logging()
     loop_box: list[asyncio.AbstractEventLoop] = []
     _last_resort(args.timeout + 90, loop_box)
