@@ -31,7 +31,7 @@ from domain.persistence.models import (
     WritebackIntent,
 )
 
-_Owned = TypeVar("_Owned", Location, ApiKey, WritebackIntent, Notification)
+_Owned = TypeVar("_Owned", Location, ApiKey, WritebackIntent, Notification, DailyRun)
 
 
 async def _get_owned(
@@ -72,6 +72,14 @@ class LocationRepository:
             .order_by(Location.created_at, Location.id)
         )
         return rows.all()
+
+    async def many_unscoped(self, location_ids: Sequence[str]) -> Sequence[Location]:
+        """For the scheduler, which serves every organization."""
+        if not location_ids:
+            return []
+        return (
+            await self._session.scalars(select(Location).where(Location.id.in_(location_ids)))
+        ).all()
 
     async def get_unscoped(self, location_id: str) -> Location | None:
         """For the worker, which acts on behalf of whichever organization owns the intent."""
@@ -250,19 +258,17 @@ class IntentRepository:
         )
         return (await self._session.scalars(stmt)).all()
 
-    async def refund_of(self, original_intent_id: str) -> WritebackIntent | None:
-        rows = await self._session.scalars(
-            select(WritebackIntent).where(
-                WritebackIntent.location_id.in_(
-                    select(WritebackIntent.location_id).where(
-                        WritebackIntent.id == original_intent_id
-                    )
-                ),
-                WritebackIntent.kind == "refund",
+    async def by_fingerprint(
+        self, location_id: str, kind: str, fingerprint: str
+    ) -> WritebackIntent | None:
+        return await self._session.scalar(
+            select(WritebackIntent)
+            .where(
+                WritebackIntent.location_id == location_id,
+                WritebackIntent.kind == kind,
+                WritebackIntent.fingerprint == fingerprint,
             )
-        )
-        return next(
-            (r for r in rows if r.payload.get("original_intent_id") == original_intent_id), None
+            .limit(1)
         )
 
     async def scheduled_up_to(
@@ -348,8 +354,7 @@ class DailyRunRepository:
         return await self._session.get(DailyRun, run_id)
 
     async def get_scoped(self, organization_id: str, run_id: str) -> DailyRun | None:
-        run = await self._session.get(DailyRun, run_id)
-        return run if run is not None and run.organization_id == organization_id else None
+        return await _get_owned(self._session, DailyRun, organization_id, run_id)
 
     async def pending(self, limit: int) -> Sequence[DailyRun]:
         return (

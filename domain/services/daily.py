@@ -31,14 +31,14 @@ COMPLETED = "completed"
 
 async def schedule_due_runs(uow: UnitOfWork, now: datetime) -> None:
     """Creates each daily location's latest due run if missing (idempotent, any scheduler)."""
+    daily_settings = {
+        row.location_id: settings
+        for row in await uow.settings.all_of_kind(PAYMENT_SETTINGS)
+        if (settings := PaymentWritebackSettings.from_dict(row.data)).timing is PostingTiming.DAILY
+    }
     runs = []
-    for row in await uow.settings.all_of_kind(PAYMENT_SETTINGS):
-        settings = PaymentWritebackSettings.from_dict(row.data)
-        if settings.timing is not PostingTiming.DAILY:
-            continue
-        location = await uow.locations.get_unscoped(row.location_id)
-        if location is None:
-            continue
+    for location in await uow.locations.many_unscoped(list(daily_settings)):
+        settings = daily_settings[location.id]
         local_date, cutoff = latest_due_run(
             now, settings.daily_time_of_day(), ZoneInfo(location.time_zone)
         )

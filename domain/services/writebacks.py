@@ -306,6 +306,7 @@ async def submit_refund(
     location_id, organization_id = location.id, location.organization_id
     if not PLATFORM_ID.match(submission.refund_id):
         raise ValidationFailed([FieldError("refundId", "must be 1-128 letters, digits or . _ : -")])
+    # Names the refunded payment, not the refund: any refund of that payment has it.
     fingerprint = hashlib.sha256(f"refund|{submission.payment_id}".encode()).hexdigest()
     existing = await uow.intents.by_source_id(
         location_id, WritebackKind.REFUND, submission.refund_id
@@ -339,7 +340,7 @@ async def submit_refund(
                 )
             ]
         )
-    if await uow.intents.refund_of(original.id) is not None:
+    if await uow.intents.by_fingerprint(location_id, WritebackKind.REFUND, fingerprint) is not None:
         raise IdempotencyConflict(
             "this payment has already been refunded; nothing is left to refund"
         )

@@ -16,7 +16,7 @@ from app.bootstrap import Container
 from domain.services.posting import post_writeback
 from jobs.context import CONTAINER
 from jobs.sweeper import sweep_due_writebacks
-from tests.fixtures.practice import Practice
+from tests.fixtures.practice import Practice, postings_with
 from tests.fixtures.stack import SECRET_KEY, eventually, start_worker, stop_worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,10 +27,6 @@ def settings_overrides() -> dict[str, Any]:
     # arq re-runs a job whose worker died once its in-progress key expires (timeout + 10 s);
     # our claim must outlast a live job, so it is a little longer than the job timeout.
     return {"job_timeout_seconds": 2.0, "posting_claim_seconds": 3.0}
-
-
-def postings_with(simulator: Any, marker: str) -> list[dict[str, Any]]:
-    return [p for p in simulator.state.payments if f"[WB:{marker}]" in p["PayNote"]]
 
 
 async def test_a_worker_killed_after_the_pms_committed_leaves_exactly_one_posting(

@@ -13,7 +13,7 @@ from domain.persistence.models import WritebackIntent
 from jobs.context import CONTAINER
 from jobs.sweeper import sweep_due_writebacks
 from tests import graphql_ops as ops
-from tests.fixtures.practice import Practice, setup_practice
+from tests.fixtures.practice import Practice, postings_with, setup_practice
 from tests.fixtures.redis import empty_our_redis
 from tests.fixtures.stack import ClientFactory, eventually, start_worker, stop_worker
 
@@ -84,10 +84,7 @@ async def test_each_location_runs_at_its_own_local_time_across_a_dst_change(
     for practice, ids in ((chicago, chicago_ids), (sydney, sydney_ids)):
         for i in ids:
             marker = (await practice.writeback(i))["marker"]
-            assert (
-                sum(f"[WB:{marker}]" in p["PayNote"] for p in opendental_simulator.state.payments)
-                == 1
-            )
+            assert len(postings_with(opendental_simulator, marker)) == 1
 
 
 async def test_a_daily_run_killed_midway_and_rerun_posts_each_payment_once(
@@ -123,9 +120,7 @@ async def test_a_daily_run_killed_midway_and_rerun_posts_each_payment_once(
         await stop_worker(running)
     for i in ids:
         marker = (await practice.writeback(i))["marker"]
-        assert (
-            sum(f"[WB:{marker}]" in p["PayNote"] for p in opendental_simulator.state.payments) == 1
-        )
+        assert len(postings_with(opendental_simulator, marker)) == 1
 
 
 async def test_staff_can_send_the_scheduled_items_now(

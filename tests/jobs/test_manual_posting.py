@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests import graphql_ops as ops
-from tests.fixtures.practice import Practice
+from tests.fixtures.practice import Practice, postings_with
 from tests.fixtures.stack import ClientFactory
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -45,10 +45,7 @@ async def test_pushing_through_posts_it_once(
     ]
     assert result["writeback"]["status"] == "QUEUED"
     done = await practice.wait_for_status(manual_item["id"], "SUCCEEDED")
-    assert (
-        sum(f"[WB:{done['marker']}]" in p["PayNote"] for p in opendental_simulator.state.payments)
-        == 1
-    )
+    assert len(postings_with(opendental_simulator, done["marker"])) == 1
 
 
 async def test_an_item_pushed_through_can_no_longer_be_marked_and_vice_versa(

@@ -12,15 +12,11 @@ from app.bootstrap import Container
 from jobs.context import CONTAINER
 from jobs.sweeper import sweep_due_writebacks
 from tests import graphql_ops as ops
-from tests.fixtures.practice import Practice
+from tests.fixtures.practice import Practice, postings_with
 from tests.fixtures.redis import empty_our_redis
 from tests.fixtures.stack import RunningWorker, eventually, start_worker, stop_worker
 
 pytestmark = pytest.mark.usefixtures("worker")
-
-
-def postings_with(simulator: Any, marker: str) -> list[dict[str, Any]]:
-    return [p for p in simulator.state.payments if f"[WB:{marker}]" in p["PayNote"]]
 
 
 async def test_instant_payment_is_posted_once_net_of_fee_with_the_mapped_payment_type(
