@@ -20,6 +20,7 @@ from app.adapters.job_queue import ArqJobQueue
 from app.adapters.rate_limiter import RedisRateLimiter
 from app.adapters.secret_box import FernetSecretBox
 from app.adapters.short_cache import RedisShortCache
+from app.adapters.sync_schedule import RedisSyncSchedule
 from app.adapters.webhook_sender import HttpxWebhookSender
 from app.config import Settings
 from app.database import create_engine
@@ -28,6 +29,7 @@ from domain.persistence.uow import UnitOfWork
 from domain.retry_policy import RetryPolicy
 from domain.services.notifications import NoticePolicy
 from domain.services.posting import PostingDeps
+from domain.services.sync import SyncDeps
 from domain.services.webhooks import WebhookDeps
 
 
@@ -59,6 +61,8 @@ class Container:
     cache: RedisShortCache
     posting: PostingDeps
     webhooks: WebhookDeps
+    sync_schedule: RedisSyncSchedule
+    sync: SyncDeps
     extras: dict[str, Any] = field(default_factory=dict)
 
     def uow(self) -> UnitOfWork:
@@ -91,6 +95,7 @@ async def bootstrap(settings: Settings, redis_url: str | None = None) -> Contain
         timeout_seconds=settings.pms_timeout_seconds,
         max_throttle_wait_seconds=settings.max_throttle_wait_seconds,
     )
+    sync_schedule = RedisSyncSchedule(arq)
     return Container(
         settings=settings,
         redis_url=url,
@@ -130,5 +135,13 @@ async def bootstrap(settings: Settings, redis_url: str | None = None) -> Contain
             ),
             # A POST must end well within its job's own timeout.
             timeout_seconds=min(settings.webhook_timeout_seconds, settings.job_timeout_seconds / 2),
+        ),
+        sync_schedule=sync_schedule,
+        sync=SyncDeps(
+            secret_box=secret_box,
+            registry=registry,
+            schedule=sync_schedule,
+            overlap_seconds=settings.sync_overlap_seconds,
+            photos_per_poll=settings.sync_photos_per_poll,
         ),
     )

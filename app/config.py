@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     port: int = 8000
 
     pms_timeout_seconds: float = 15.0
+    # Largest document accepted for writeback (Open Dental keeps an uploaded file base64 in
+    # a 16 MB column until it is opened, which leaves room for about 12 MB).
+    max_document_bytes: int = 10 * 1024 * 1024
     # How long a posting may wait for the connection's shared throttle before giving its
     # worker slot back and coming back later.
     max_throttle_wait_seconds: float = 5.0
@@ -57,6 +60,11 @@ class Settings(BaseSettings):
     webhook_retry_base_seconds: float = 10.0
     webhook_retry_cap_seconds: float = 3600.0
     notice_resend_seconds: float = 900.0
+
+    # PMS sync: how much before the stored cursor each poll re-reads (the PMS's stamps have
+    # 1-second resolution), and how many patient pictures one patient poll may fetch.
+    sync_overlap_seconds: float = 2.0
+    sync_photos_per_poll: int = 5
 
     max_query_depth: int = 12
     max_aliases: int = 30

@@ -28,6 +28,9 @@ class Role(StrEnum):
 class WritebackKind(StrEnum):
     PAYMENT = "payment"
     REFUND = "refund"
+    # SMS, email, calls and notes: one kind, the communication type is in the payload.
+    COMMUNICATION = "communication"
+    DOCUMENT = "document"
 
 
 class PaymentSource(StrEnum):

@@ -51,3 +51,35 @@ def notification_event(
         "notification": notification,
         "at": datetime.now(UTC).isoformat(),
     }
+
+
+def appointment_channel(location_id: str) -> str:
+    return f"location:{location_id}:appointments"
+
+
+def sync_status_channel(location_id: str) -> str:
+    return f"location:{location_id}:sync"
+
+
+def appointment_event(
+    *, organization_id: str, location_id: str, change: str, appointment: dict[str, Any]
+) -> dict[str, Any]:
+    """`appointment`: ids, times and statuses of the mirrored appointment (no names)."""
+    return {
+        "organization_id": organization_id,
+        "location_id": location_id,
+        "change": change,
+        "appointment": appointment,
+        "at": datetime.now(UTC).isoformat(),
+    }
+
+
+def sync_status_event(
+    *, organization_id: str, location_id: str, status: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "organization_id": organization_id,
+        "location_id": location_id,
+        "status": status,
+        "at": datetime.now(UTC).isoformat(),
+    }

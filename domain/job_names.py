@@ -23,3 +23,18 @@ DELIVER_WEBHOOK = "deliver_webhook"
 
 def webhook_job_id(delivery_id: str) -> str:
     return f"webhook:{delivery_id}"
+
+
+POLL_SYNC = "poll_sync"
+SYNC_TICK = "sync_tick"
+PLAN_SYNC = "plan_sync"
+PLAN_LOCATION_SYNC = "plan_location_sync"
+
+
+def sync_poll_job_id(location_id: str, resource: str) -> str:
+    """One poll per (location, resource) waits or runs at a time, whatever schedules it."""
+    return f"sync:{location_id}:{resource}"
+
+
+def sync_plan_job_id(location_id: str, settings_version: int) -> str:
+    return f"syncplan:{location_id}:{settings_version}"

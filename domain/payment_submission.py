@@ -70,6 +70,17 @@ class ValidPayment:
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def patient_ref_error(patient_ref: str, numeric_patient_ids: bool) -> FieldError | None:
+    if _PATIENT_REF.match(patient_ref) and (not numeric_patient_ids or _PATNUM.match(patient_ref)):
+        return None
+    return FieldError(
+        "patientRef",
+        "must be the patient's PMS number (a positive whole number for this PMS)"
+        if numeric_patient_ids
+        else "must be the patient's PMS id",
+    )
+
+
 def validate_payment(
     s: PaymentSubmission, numeric_patient_ids: bool, today: date | None = None
 ) -> ValidPayment:
@@ -78,17 +89,9 @@ def validate_payment(
         errors.append(
             FieldError("paymentId", "must be 1-128 letters, digits or . _ : - characters")
         )
-    if not _PATIENT_REF.match(s.patient_ref) or (
-        numeric_patient_ids and not _PATNUM.match(s.patient_ref)
-    ):
-        errors.append(
-            FieldError(
-                "patientRef",
-                "must be the patient's PMS number (a positive whole number for this PMS)"
-                if numeric_patient_ids
-                else "must be the patient's PMS id",
-            )
-        )
+    ref_error = patient_ref_error(s.patient_ref, numeric_patient_ids)
+    if ref_error:
+        errors.append(ref_error)
     gross_cents = fee_cents = 0
     try:
         gross_cents = to_cents(s.gross)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -135,6 +135,65 @@ class InsurancePaymentPosting:
 
 
 @dataclass(frozen=True)
+class CommlogPosting:
+    """A communication-log entry (Open Dental commlog). `note` ends with our reference line.
+
+    `channel`/`direction` are the domain's Channel/Direction values; `occurred_at` is the
+    office's local wall-clock time, as the PMS keeps it.
+    """
+
+    patient_ref: str
+    occurred_at: datetime
+    channel: str
+    direction: str
+    note_type: str | None
+    note: str
+    marker: str
+    # Entries are attributed to this provider; refused if it is gone or hidden.
+    provider_ref: str
+
+
+@dataclass(frozen=True)
+class PatientNoteAppend:
+    """Text appended to the patient's own note, keeping what is there."""
+
+    patient_ref: str
+    text: str
+    marker: str
+    provider_ref: str
+
+
+@dataclass(frozen=True)
+class TaskNotePosting:
+    task_ref: str
+    note: str
+    marker: str
+    provider_ref: str
+
+
+@dataclass(frozen=True)
+class DocumentUpload:
+    patient_ref: str
+    category: str
+    content: bytes = field(repr=False)
+    extension: str
+    description: str
+    created_at: datetime
+    marker: str
+    provider_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class PmsDocument:
+    record_id: str
+    description: str
+    category: str
+    created_at: datetime | None
+    file_name: str
+    image_type: str
+
+
+@dataclass(frozen=True)
 class PostedRecord:
     record_id: str
     amount: Decimal | None = None
@@ -149,6 +208,64 @@ class PmsOption:
     name: str
     hidden: bool = False
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------
+# Sync data (PMS -> platform). Times are the office's wall clock (naive), as the PMS keeps
+# them; the sync service places them in the location's time zone.
+
+
+@dataclass(frozen=True)
+class PmsPatient:
+    id: str
+    last_name: str
+    first_name: str
+    preferred_name: str
+    birthdate: date | None
+    status: str
+    provider_id: str | None
+    clinic_id: str | None
+    changed_at: str | None  # the PMS's own change stamp, as it sent it
+
+
+@dataclass(frozen=True)
+class PmsAppointment:
+    id: str
+    patient_id: str
+    status: str  # Open Dental AptStatus names: Scheduled, Complete, Broken, UnschedList...
+    starts_at: datetime
+    duration_minutes: int
+    confirmation_id: str | None
+    confirmation_label: str | None
+    operatory_id: str | None
+    provider_id: str | None
+    provider_abbr: str | None
+    clinic_id: str | None
+    arrived_at: datetime | None
+    seated_at: datetime | None
+    dismissed_at: datetime | None
+    changed_at: str | None
+
+
+@dataclass(frozen=True)
+class ChangedPatients:
+    rows: list[PmsPatient]
+    # The PMS's clock when the first page was answered: the next cursor.
+    server_time: datetime | None
+
+
+@dataclass(frozen=True)
+class ChangedAppointments:
+    rows: list[PmsAppointment]
+    server_time: datetime | None
+
+
+@dataclass(frozen=True)
+class PatientPhoto:
+    document_id: str
+    content_type: str
+    content: bytes = field(repr=False)
+    taken_at: datetime | None
 
 
 class PmsConnector(Protocol):
@@ -199,6 +316,33 @@ class PmsConnector(Protocol):
         self, posting: InsurancePaymentPosting, entered_since: date
     ) -> PostedRecord | None: ...
 
+    async def post_commlog(self, posting: CommlogPosting) -> PostedRecord:
+        """Same error contract as post_payment; PermanentError if the provider is unusable."""
+        ...
+
+    async def find_commlog(
+        self, patient_ref: str, marker: str, entered_since: date
+    ) -> PostedRecord | None: ...
+
+    async def append_patient_note(self, posting: PatientNoteAppend) -> PostedRecord:
+        """Read the patient's note and write it back with `text` appended, unless the
+        marker is already in it (then it is left as it is)."""
+        ...
+
+    async def find_patient_note(self, posting: PatientNoteAppend) -> PostedRecord | None: ...
+
+    async def post_task_note(self, posting: TaskNotePosting) -> PostedRecord: ...
+
+    async def find_task_note(self, posting: TaskNotePosting) -> PostedRecord | None: ...
+
+    async def upload_document(self, upload: DocumentUpload) -> PostedRecord: ...
+
+    async def find_document(self, upload: DocumentUpload) -> PostedRecord | None: ...
+
+    async def list_documents(self, patient_ref: str, category: str) -> list[PmsDocument]:
+        """The patient's documents filed in `category`, newest first."""
+        ...
+
     async def list_payment_types(self) -> list[PmsOption]: ...
 
     async def list_adjustment_types(self) -> list[PmsOption]:
@@ -218,6 +362,24 @@ class PmsConnector(Protocol):
         ...
 
     async def patient_exists(self, patient_ref: str) -> bool: ...
+
+    async def patients_changed_since(self, since: datetime | None) -> ChangedPatients:
+        """Every patient changed at or after `since` (all when None), all pages read.
+
+        :raises TransientError: unreachable or throttled; nothing to store.
+        """
+        ...
+
+    async def appointments_changed_since(
+        self, since: datetime | None, first_day: date | None, last_day: date | None
+    ) -> ChangedAppointments:
+        """Appointments changed at or after `since` (any time when None), limited to those
+        scheduled from `first_day` to `last_day` when given, all pages read."""
+        ...
+
+    async def patient_photo(self, patient_ref: str) -> PatientPhoto | None:
+        """The patient's current profile picture, None when there is none to download."""
+        ...
 
 
 class ConnectorFactory(Protocol):
@@ -242,8 +404,11 @@ class ConnectionGate(Protocol):
     """Caps how many postings may wait on one practice's PMS at once, across all workers,
     so an unreachable practice cannot take every worker slot."""
 
-    def hold(self, key: str) -> AbstractAsyncContextManager[None]:
-        """:raises Throttled: when the practice already has its share in flight."""
+    def hold(self, key: str, limit: int | None = None) -> AbstractAsyncContextManager[None]:
+        """At most `limit` holders (default: the practice's share) at once for `key`.
+
+        :raises Throttled: when the key already has its holders.
+        """
         ...
 
 
@@ -305,3 +470,22 @@ class ShortCache(Protocol):
     async def get(self, key: str) -> dict[str, Any] | None: ...
 
     async def set(self, key: str, value: Mapping[str, Any], ttl_seconds: float) -> None: ...
+
+
+class SyncSchedule(Protocol):
+    """When each (location, resource) is polled next, shared by every worker (Redis)."""
+
+    async def plan(self, member: str, interval_seconds: float, phase_ms: int) -> None:
+        """Poll `member` every `interval_seconds` on its grid from its next grid point; a
+        changed interval takes effect at the next tick."""
+        ...
+
+    async def remove(self, member: str) -> None: ...
+
+    async def defer(self, member: str, seconds: float) -> None:
+        """Nothing before `seconds` from now (an unreachable PMS backing off)."""
+        ...
+
+    async def planned(self) -> dict[str, float]:
+        """Every planned member with its interval in seconds."""
+        ...

@@ -1,4 +1,4 @@
-"""arq worker: instant posting, daily runs, webhook deliveries, plus the sweeper."""
+"""arq worker: instant posting, daily runs, webhook deliveries, sync polling, the sweeper."""
 
 from __future__ import annotations
 
@@ -11,17 +11,23 @@ from arq.worker import Worker, func
 from app.bootstrap import Container, job_deserializer, job_serializer, redis_settings
 from domain.job_names import (
     DELIVER_WEBHOOK,
+    PLAN_LOCATION_SYNC,
+    PLAN_SYNC,
+    POLL_SYNC,
     POST_WRITEBACK,
     RUN_DAILY_WRITEBACK,
     SWEEP_DUE_WRITEBACKS,
+    SYNC_TICK,
 )
 from jobs.context import CONTAINER
 from jobs.daily import run_daily_writeback
 from jobs.posting import post_writeback_job
 from jobs.sweeper import sweep_due_writebacks
+from jobs.sync import plan_location_sync, plan_sync, poll_sync_job, sync_tick
 from jobs.webhooks import deliver_webhook_job
 
 SWEEP_SECONDS = {0, 10, 20, 30, 40, 50}
+SYNC_TICK_SECONDS = set(range(60))
 
 
 async def build_worker(
@@ -60,6 +66,22 @@ async def build_worker(
                 max_tries=1000,
                 keep_result=0,
             ),
+            func(
+                poll_sync_job,
+                name=POLL_SYNC,
+                timeout=s.job_timeout_seconds,
+                # A poll is an idempotent upsert from the stored cursor; arq re-runs it only
+                # after a shutdown cut it short.
+                max_tries=3,
+                keep_result=0,
+            ),
+            func(
+                plan_location_sync,
+                name=PLAN_LOCATION_SYNC,
+                timeout=s.job_timeout_seconds,
+                max_tries=3,
+                keep_result=0,
+            ),
         ],
         cron_jobs=[
             cron(
@@ -71,7 +93,24 @@ async def build_worker(
                 # arq keeps a dead worker's job locked for the longest function timeout
                 # plus 10 s, so no function may have a longer timeout than posting needs.
                 timeout=s.job_timeout_seconds,
-            )
+            ),
+            # Hands out the sync polls due in the next moments (see jobs/sync.py).
+            cron(
+                sync_tick,
+                name=SYNC_TICK,
+                second=SYNC_TICK_SECONDS,
+                unique=True,
+                timeout=s.job_timeout_seconds,
+            ),
+            # Puts every enabled (location, resource) on the schedule, from the database.
+            cron(
+                plan_sync,
+                name=PLAN_SYNC,
+                second=SWEEP_SECONDS,
+                unique=True,
+                run_at_startup=True,
+                timeout=s.job_timeout_seconds,
+            ),
         ],
         redis_pool=pool,
         ctx={CONTAINER: container},

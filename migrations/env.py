@@ -9,7 +9,10 @@ from sqlalchemy.pool import NullPool
 
 from app.config import Settings
 from app.database import create_engine
-from domain.persistence import models  # noqa: F401  (registers the tables)
+from domain.persistence import (
+    models,  # noqa: F401  (registers the tables)
+    sync_models,  # noqa: F401  (registers the sync tables)
+)
 from domain.persistence.base import Base
 
 config = context.config

@@ -75,6 +75,11 @@ WRITEBACK_FIELDS = """
   id kind locationId sourceId status patientRef occurredOn pmsRecordId
   failureReason failureHint marker settingsVersion settingsSnapshot
   payment { source method grossAmount fee netAmount postedAmount payType checkNumber }
+  communication {
+    type channel direction noteType provider occurredAt text
+    callDurationSeconds callOutcome taskRef
+  }
+  document { type category contentType size sha256 description }
   attempts { number outcome error pmsRecordId startedAt finishedAt }
 """
 
@@ -274,3 +279,34 @@ mutation($input: CommunicationWritebackSettingsInput!) {{
     ... on ValidationError {{ fields {{ field message }} }}
   }}
 }}"""
+
+SUBMIT_COMMUNICATION = f"""
+mutation($input: SubmitCommunicationInput!) {{
+  submitCommunication(input: $input) {{
+    __typename
+    ... on SubmitWritebackSuccess {{ replayed writeback {{ {WRITEBACK_FIELDS} }} }}
+    ... on UserError {{ message }}
+    ... on ValidationError {{ fields {{ field message }} }}
+  }}
+}}"""
+
+SUBMIT_DOCUMENT = f"""
+mutation($input: SubmitDocumentInput!) {{
+  submitDocument(input: $input) {{
+    __typename
+    ... on SubmitWritebackSuccess {{ replayed writeback {{ {WRITEBACK_FIELDS} }} }}
+    ... on UserError {{ message }}
+    ... on ValidationError {{ fields {{ field message }} }}
+  }}
+}}"""
+
+PATIENT_DOCUMENTS = """
+query($locationId: ID!, $patientRef: String!, $type: DocumentType!) {
+  patientDocuments(locationId: $locationId, patientRef: $patientRef, type: $type) {
+    __typename
+    ... on PatientDocumentsSuccess {
+      documents { recordId description category createdAt fileName imageType }
+    }
+    ... on UserError { message }
+  }
+}"""

@@ -12,6 +12,8 @@ from strawberry.scalars import JSON
 
 from api.context import Info
 from domain import enums
+from domain.communication_settings import CommunicationType, DocumentType
+from domain.communication_submission import CallOutcome, Channel, Direction
 from domain.money import from_cents
 from domain.persistence.models import DailyRun as DailyRunModel
 from domain.persistence.models import Notification as NotificationModel
@@ -57,6 +59,56 @@ class PaymentDetails:
 
 
 @strawberry.type
+class CommunicationDetails:
+    type: CommunicationType
+    channel: Channel
+    direction: Direction
+    note_type: str | None = strawberry.field(description="PMS note type it is written as")
+    provider: str | None = strawberry.field(description="PMS provider it is attributed to")
+    occurred_at: datetime
+    text: str
+    call_duration_seconds: int | None
+    call_outcome: CallOutcome | None
+    task_ref: str | None
+
+    @classmethod
+    def from_payload(cls, p: dict[str, Any]) -> CommunicationDetails:
+        return cls(
+            type=CommunicationType(p["type"]),
+            channel=Channel(p["channel"]),
+            direction=Direction(p["direction"]),
+            note_type=p.get("note_type"),
+            provider=p.get("provider"),
+            occurred_at=datetime.fromisoformat(p["occurred_at"]),
+            text=p["text"],
+            call_duration_seconds=p.get("call_duration_seconds"),
+            call_outcome=CallOutcome(p["call_outcome"]) if p.get("call_outcome") else None,
+            task_ref=p.get("task_ref"),
+        )
+
+
+@strawberry.type
+class DocumentDetails:
+    type: DocumentType
+    category: str | None = strawberry.field(description="PMS document category written into")
+    content_type: str
+    size: int = strawberry.field(description="Bytes")
+    sha256: str
+    description: str
+
+    @classmethod
+    def from_payload(cls, p: dict[str, Any]) -> DocumentDetails:
+        return cls(
+            type=DocumentType(p["type"]),
+            category=p.get("category"),
+            content_type=p["content_type"],
+            size=p["size"],
+            sha256=p["sha256"],
+            description=p["description"],
+        )
+
+
+@strawberry.type
 class RefundDetails:
     refunded_writeback_id: strawberry.ID
     amount: Decimal = strawberry.field(description="Negative: what the refund takes back")
@@ -90,6 +142,8 @@ class Writeback:
     settings_snapshot: JSON
     payment: PaymentDetails | None
     refund: RefundDetails | None
+    communication: CommunicationDetails | None
+    document: DocumentDetails | None
     posted_parts: JSON = strawberry.field(
         description="PMS record ids per part written (payment, fee_adjustment, ...)"
     )
@@ -137,6 +191,12 @@ class Writeback:
                 amount=from_cents(p["amount_cents"]),
             )
             if m.kind == enums.WritebackKind.REFUND
+            else None,
+            communication=CommunicationDetails.from_payload(p)
+            if m.kind == enums.WritebackKind.COMMUNICATION
+            else None,
+            document=DocumentDetails.from_payload(p)
+            if m.kind == enums.WritebackKind.DOCUMENT
             else None,
             posted_parts=cast(JSON, p.get("posted_parts", {})),
             attempts=[WritebackAttempt.from_model(a) for a in attempts],

@@ -33,10 +33,10 @@ class RedisConnectionGate:
         self._lease_ms = int(lease_seconds * 1000)
 
     @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
+    async def hold(self, key: str, limit: int | None = None) -> AsyncIterator[None]:
         holder = uuid.uuid4().hex
         entered = await self._enter(
-            keys=[KEY_PREFIX + key], args=[self._limit, self._lease_ms, holder]
+            keys=[KEY_PREFIX + key], args=[limit or self._limit, self._lease_ms, holder]
         )
         if not int(entered):
             raise Throttled(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -12,20 +12,30 @@ import httpx
 
 from connectors.opendental import mapping
 from connectors.opendental.client import OpenDentalClient
+from connectors.opendental.communications import CommunicationWrites
+from connectors.opendental.sync import OpenDentalSync
 from domain.ports import (
     AdjustmentPosting,
     Capabilities,
+    ChangedAppointments,
+    ChangedPatients,
+    CommlogPosting,
     ConnectorError,
     CredentialsError,
+    DocumentUpload,
     InsurancePaymentPosting,
     OutcomeUnknownError,
+    PatientNoteAppend,
+    PatientPhoto,
     PaymentPosting,
     PermanentError,
     PmsCredentials,
+    PmsDocument,
     PmsOption,
     PostedRecord,
     RateLimiter,
     RefundPosting,
+    TaskNotePosting,
     TransientError,
 )
 
@@ -71,6 +81,7 @@ class OpenDentalConnector:
             timeout_seconds=timeout_seconds,
             max_throttle_wait_seconds=max_throttle_wait_seconds,
         )
+        self._communications = CommunicationWrites(self._client)
 
     # ------------------------------------------------------------------ patient payments
 
@@ -387,6 +398,37 @@ class OpenDentalConnector:
             )
         return claim
 
+    # ------------------------------------------------------------------ communications
+
+    async def post_commlog(self, posting: CommlogPosting) -> PostedRecord:
+        return await self._communications.post_commlog(posting)
+
+    async def find_commlog(
+        self, patient_ref: str, marker: str, entered_since: date
+    ) -> PostedRecord | None:
+        return await self._communications.find_commlog(patient_ref, marker, entered_since)
+
+    async def append_patient_note(self, posting: PatientNoteAppend) -> PostedRecord:
+        return await self._communications.append_patient_note(posting)
+
+    async def find_patient_note(self, posting: PatientNoteAppend) -> PostedRecord | None:
+        return await self._communications.find_patient_note(posting)
+
+    async def post_task_note(self, posting: TaskNotePosting) -> PostedRecord:
+        return await self._communications.post_task_note(posting)
+
+    async def find_task_note(self, posting: TaskNotePosting) -> PostedRecord | None:
+        return await self._communications.find_task_note(posting)
+
+    async def upload_document(self, upload: DocumentUpload) -> PostedRecord:
+        return await self._communications.upload_document(upload)
+
+    async def find_document(self, upload: DocumentUpload) -> PostedRecord | None:
+        return await self._communications.find_document(upload)
+
+    async def list_documents(self, patient_ref: str, category: str) -> list[PmsDocument]:
+        return await self._communications.list_documents(patient_ref, category)
+
     # ------------------------------------------------------------------ lists and lookups
 
     async def list_payment_types(self, *, include_hidden: bool = False) -> list[PmsOption]:
@@ -464,6 +506,21 @@ class OpenDentalConnector:
                     return row
         return None
 
+
+    # ------------------------------------------------------------------ sync (polling)
+
+    async def patients_changed_since(self, since: datetime | None) -> ChangedPatients:
+        return await OpenDentalSync(self._client).patients_changed_since(since)
+
+    async def appointments_changed_since(
+        self, since: datetime | None, first_day: date | None, last_day: date | None
+    ) -> ChangedAppointments:
+        return await OpenDentalSync(self._client).appointments_changed_since(
+            since, first_day, last_day
+        )
+
+    async def patient_photo(self, patient_ref: str) -> PatientPhoto | None:
+        return await OpenDentalSync(self._client).patient_photo(patient_ref)
 
 def _original_pay_num(posting: RefundPosting) -> int:
     return mapping.parse_key(

@@ -141,6 +141,15 @@ class WritebackIntent(Base):
     )
 
 
+class WritebackDocument(Base):
+    """The file of a document writeback, apart from the intent so history never loads it."""
+
+    __tablename__ = "writeback_documents"
+    intent_id: Mapped[str] = mapped_column(ForeignKey("writeback_intents.id"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class DailyRun(Base):
     """One daily writeback of a location: its scheduled items up to the cut-off go out."""
 

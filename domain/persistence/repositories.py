@@ -28,6 +28,7 @@ from domain.persistence.models import (
     WebhookDelivery,
     WebhookEndpoint,
     WritebackAttempt,
+    WritebackDocument,
     WritebackIntent,
 )
 
@@ -375,6 +376,19 @@ class DailyRunRepository:
                 .limit(limit)
             )
         ).all()
+
+
+class DocumentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, document: WritebackDocument) -> None:
+        self._session.add(document)
+
+    async def content_of(self, intent_id: str) -> bytes | None:
+        return await self._session.scalar(
+            select(WritebackDocument.content).where(WritebackDocument.intent_id == intent_id)
+        )
 
 
 class AttemptRepository:

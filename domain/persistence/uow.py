@@ -18,6 +18,7 @@ from domain.persistence.repositories import (
     AttemptRepository,
     ConnectionRepository,
     DailyRunRepository,
+    DocumentRepository,
     IntentRepository,
     LocationRepository,
     NotificationRepository,
@@ -26,6 +27,7 @@ from domain.persistence.repositories import (
     WebhookDeliveryRepository,
     WebhookEndpointRepository,
 )
+from domain.persistence.sync_repositories import SyncRepositories
 from domain.ports import EventPublisher, JobQueue
 
 log = logging.getLogger(__name__)
@@ -53,10 +55,12 @@ class UnitOfWork:
         self.settings = SettingsRepository(s)
         self.intents = IntentRepository(s)
         self.attempts = AttemptRepository(s)
+        self.documents = DocumentRepository(s)
         self.notifications = NotificationRepository(s)
         self.daily_runs = DailyRunRepository(s)
         self.webhooks = WebhookEndpointRepository(s)
         self.deliveries = WebhookDeliveryRepository(s)
+        self.sync = SyncRepositories(s)
         return self
 
     async def __aexit__(

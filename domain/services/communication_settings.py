@@ -35,6 +35,10 @@ async def get_settings(
 ) -> VersionedCommunicationSettings:
     principal.require_staff()
     await require_location(uow, principal, location_id)
+    return await current_settings(uow, location_id)
+
+
+async def current_settings(uow: UnitOfWork, location_id: str) -> VersionedCommunicationSettings:
     row = await uow.settings.get(location_id, SETTINGS_KIND)
     if row is None:
         return VersionedCommunicationSettings(CommunicationWritebackSettings(), 0)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from domain.enums import AttemptOutcome, WritebackStatus
+from domain.enums import AttemptOutcome, WritebackKind, WritebackStatus
 from domain.persistence.base import utcnow
 from domain.persistence.models import PmsConnection, WritebackAttempt, WritebackIntent
 from domain.persistence.uow import UnitOfWork
@@ -139,6 +140,11 @@ async def _claim(new_uow: UowFactory, deps: PostingDeps, intent_id: str) -> _Cla
         intent.attempt_count = number
         credentials = _credentials(await uow.connections.get(intent.location_id), deps)
         first_started = min((a.started_at for a in attempts), default=now)
+        document = (
+            await uow.documents.content_of(intent.id)
+            if intent.kind == WritebackKind.DOCUMENT
+            else None
+        )
         await uow.flush()
         publish_status(uow, intent)
         claim = _Claim(
@@ -150,7 +156,7 @@ async def _claim(new_uow: UowFactory, deps: PostingDeps, intent_id: str) -> _Cla
             # The PMS stamps entry dates in the office's local day; a day of slack covers
             # any time zone without missing the earlier posting.
             lookup_since=first_started.date() - timedelta(days=1),
-            parts=parts_of(intent),
+            parts=parts_of(intent, document),
             posted_parts=dict(intent.payload.get("posted_parts", {})),
         )
         await uow.commit()
@@ -201,7 +207,8 @@ async def _call_pms(deps: PostingDeps, claim: _Claim) -> _Result:
                     if found is not None:
                         written[part.name] = found.record_id
                         continue
-                record = await posting_parts.post(connector, part)
+                async with _exclusively(deps, claim.credentials.connection_key, part):
+                    record = await posting_parts.post(connector, part)
                 written[part.name] = record.record_id
                 found_all = False
         outcome = (
@@ -228,6 +235,14 @@ async def _call_pms(deps: PostingDeps, claim: _Claim) -> _Result:
             written,
             ConnectorError(f"unexpected {type(exc).__name__}"),
         )
+
+
+def _exclusively(
+    deps: PostingDeps, connection_key: str, part: Part
+) -> AbstractAsyncContextManager[None]:
+    if part.exclusive_key is None:
+        return nullcontext()
+    return deps.gate.hold(f"{connection_key}:{part.exclusive_key}", limit=1)
 
 
 async def _record(
@@ -358,8 +373,8 @@ def _exhausted_reason(
     if outcome is AttemptOutcome.OUTCOME_UNKNOWN:
         return (
             f"the PMS did not confirm the write after several tries (last: {last})",
-            f"Look in the PMS for a payment whose note contains [WB:{intent.marker}] before "
-            "retrying; a retry looks for it first and never posts twice",
+            f"Look in the PMS for a {intent.kind} whose note contains [WB:{intent.marker}] "
+            "before retrying; a retry looks for it first and never posts twice",
         )
     return (
         f"the PMS could not be reached after several tries (last: {last})",

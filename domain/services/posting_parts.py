@@ -8,38 +8,79 @@ part twice; a part that may have been written is looked up by its marker first.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from domain.communication_settings import CommunicationType
+from domain.enums import WritebackKind
 from domain.money import from_cents
 from domain.payment_note import fee_marker, fee_note
 from domain.persistence.models import WritebackIntent
 from domain.ports import (
     AdjustmentPosting,
+    CommlogPosting,
+    DocumentUpload,
     InsurancePaymentPosting,
+    PatientNoteAppend,
     PaymentPosting,
     PmsConnector,
     PostedRecord,
     RefundPosting,
+    TaskNotePosting,
 )
 
 PAYMENT = "payment"
 INSURANCE_PAYMENT = "insurance_payment"
 FEE_ADJUSTMENT = "fee_adjustment"
 REFUND = "refund"
+COMMLOG = "commlog"
+PATIENT_NOTE = "patient_note"
+TASK_NOTE = "task_note"
+DOCUMENT = "document"
 
-Posting = PaymentPosting | InsurancePaymentPosting | AdjustmentPosting | RefundPosting
+Posting = (
+    PaymentPosting
+    | InsurancePaymentPosting
+    | AdjustmentPosting
+    | RefundPosting
+    | CommlogPosting
+    | PatientNoteAppend
+    | TaskNotePosting
+    | DocumentUpload
+)
 
 
 @dataclass(frozen=True)
 class Part:
     name: str
     posting: Posting
+    # Writes under the same key must not overlap (read-then-write of one PMS record).
+    exclusive_key: str | None = None
 
 
-def parts_of(intent: WritebackIntent) -> list[Part]:
+def parts_of(intent: WritebackIntent, document: bytes | None = None) -> list[Part]:
+    """`document` is the file of a document writeback (kept apart from the intent row)."""
     p: dict[str, Any] = intent.payload
-    if intent.kind == "refund":
+    if intent.kind == WritebackKind.COMMUNICATION:
+        return [_communication_part(intent)]
+    if intent.kind == WritebackKind.DOCUMENT:
+        assert document is not None, "a document writeback needs its file"
+        return [
+            Part(
+                DOCUMENT,
+                DocumentUpload(
+                    patient_ref=intent.patient_ref,
+                    category=str(p["category"]),
+                    content=document,
+                    extension=str(p["extension"]),
+                    description=str(p["description"]),
+                    created_at=datetime.fromisoformat(p["created_local"]),
+                    marker=intent.marker,
+                    provider_ref=p.get("provider"),
+                ),
+            )
+        ]
+    if intent.kind == WritebackKind.REFUND:
         return [
             Part(
                 REFUND,
@@ -103,8 +144,47 @@ def parts_of(intent: WritebackIntent) -> list[Part]:
     return parts
 
 
+def _communication_part(intent: WritebackIntent) -> Part:
+    p: dict[str, Any] = intent.payload
+    kind = CommunicationType(p["type"])
+    provider = str(p["provider"])
+    if kind is CommunicationType.PATIENT_NOTE:
+        return Part(
+            PATIENT_NOTE,
+            PatientNoteAppend(intent.patient_ref, str(p["note"]), intent.marker, provider),
+            # Two appends read at once would each write back the note without the other's.
+            exclusive_key=f"patient-note:{intent.patient_ref}",
+        )
+    if kind is CommunicationType.TASK_NOTE:
+        return Part(
+            TASK_NOTE,
+            TaskNotePosting(str(p["task_ref"]), str(p["note"]), intent.marker, provider),
+        )
+    return Part(
+        COMMLOG,
+        CommlogPosting(
+            patient_ref=intent.patient_ref,
+            occurred_at=datetime.fromisoformat(p["occurred_local"]),
+            channel=str(p["channel"]),
+            direction=str(p["direction"]),
+            note_type=p.get("note_type"),
+            note=str(p["note"]),
+            marker=intent.marker,
+            provider_ref=provider,
+        ),
+    )
+
+
 async def post(connector: PmsConnector, part: Part) -> PostedRecord:
     posting = part.posting
+    if isinstance(posting, CommlogPosting):
+        return await connector.post_commlog(posting)
+    if isinstance(posting, PatientNoteAppend):
+        return await connector.append_patient_note(posting)
+    if isinstance(posting, TaskNotePosting):
+        return await connector.post_task_note(posting)
+    if isinstance(posting, DocumentUpload):
+        return await connector.upload_document(posting)
     if isinstance(posting, PaymentPosting):
         return await connector.post_payment(posting)
     if isinstance(posting, InsurancePaymentPosting):
@@ -116,6 +196,14 @@ async def post(connector: PmsConnector, part: Part) -> PostedRecord:
 
 async def find(connector: PmsConnector, part: Part, since: date) -> PostedRecord | None:
     posting = part.posting
+    if isinstance(posting, CommlogPosting):
+        return await connector.find_commlog(posting.patient_ref, posting.marker, since)
+    if isinstance(posting, PatientNoteAppend):
+        return await connector.find_patient_note(posting)
+    if isinstance(posting, TaskNotePosting):
+        return await connector.find_task_note(posting)
+    if isinstance(posting, DocumentUpload):
+        return await connector.find_document(posting)
     if isinstance(posting, PaymentPosting):
         return await connector.find_payment(posting.patient_ref, posting.marker, since)
     if isinstance(posting, InsurancePaymentPosting):

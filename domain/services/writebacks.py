@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -153,18 +153,29 @@ async def submit_payment(
         updated_at=now,
         completed_at=now if decision.status is WritebackStatus.SKIPPED else None,
     )
+    return await insert_intent(uow, intent, lambda: _replay(uow, location_id, valid))
+
+
+async def insert_intent(
+    uow: UnitOfWork,
+    intent: WritebackIntent,
+    replay: Callable[[], Awaitable[Submitted | None]],
+) -> Submitted:
+    """Stores a new intent and queues it (after commit) if it is due now.
+
+    A concurrent request with the same idempotency key may win the insert; this unit of
+    work then holds nothing else, so it is rolled back and answered as a replay.
+    """
     uow.intents.add(intent)
     try:
         await uow.flush()
     except IntegrityError:
-        # A concurrent request with the same payment id won the insert. This unit of work
-        # holds nothing else, so roll back and answer as a replay of the winner.
         await uow.session.rollback()
-        replay = await _replay(uow, location_id, valid)
-        if replay is None:
+        replayed = await replay()
+        if replayed is None:
             raise
-        return replay
-    if decision.status is WritebackStatus.QUEUED:
+        return replayed
+    if intent.status == WritebackStatus.QUEUED.value:
         uow.enqueue_posting_after_commit(intent.kind, intent.id)
     publish_status(uow, intent)
     return Submitted(intent, replayed=False)

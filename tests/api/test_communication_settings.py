@@ -8,41 +8,16 @@ from sqlalchemy import select
 
 from domain.persistence.models import SettingsChange
 from tests import graphql_ops as ops
-from tests.fixtures.practice import Practice, setup_practice
+from tests.fixtures.practice import (
+    Practice,
+    definition,
+    provider,
+    setup_practice,
+)
+from tests.fixtures.practice import (
+    update_communication_settings as update,
+)
 from tests.fixtures.stack import ClientFactory
-
-
-def definition(
-    practice: Practice, category: int, usage: str | None = None, hidden: bool = False
-) -> str:
-    for row in practice.simulator.state.definitions:
-        if (
-            row["Category"] == category
-            and (row["isHidden"] == "true") == hidden
-            and (usage is None or usage in row["ItemValue"])
-        ):
-            return str(row["DefNum"])
-    raise LookupError(category)
-
-
-def provider(practice: Practice, hidden: bool = False) -> str:
-    return str(
-        next(
-            p["ProvNum"]
-            for p in practice.simulator.state.providers
-            if (p["IsHidden"] == "true") == hidden and p["ProvStatus"] == "Active"
-        )
-    )
-
-
-async def update(practice: Practice, **values: Any) -> dict[str, Any]:
-    result: dict[str, Any] = (
-        await practice.admin.execute(
-            ops.UPDATE_COMMUNICATION_SETTINGS,
-            {"input": {"locationId": practice.location_id, **values}},
-        )
-    )["updateCommunicationWritebackSettings"]
-    return result
 
 
 async def test_nothing_is_written_back_until_the_practice_allows_it(practice: Practice) -> None:

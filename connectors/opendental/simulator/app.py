@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from connectors.opendental.simulator import claims, reads, writes
+from connectors.opendental.simulator import claims, notes, reads, schedule, writes
 from connectors.opendental.simulator.control import control_routes
 from connectors.opendental.simulator.fields import ApiError, as_int, paging
 from connectors.opendental.simulator.jsonio import loads
@@ -58,6 +58,17 @@ def create_simulator_app(state: SimulatorState) -> Starlette:
             "claimprocs",
             claims.update_claimproc,
         ),
+        _get(state, "/patientnotes/{pat_num}", notes.get_patient_note),
+        _put(state, "/patientnotes/{pat_num}", "PatNum", "patientnotes", notes.update_patient_note),
+        _get(state, "/tasknotes", notes.list_tasknotes),
+        _post(state, "/tasknotes", "tasknotes", notes.create_tasknote),
+        _put(
+            state, "/tasknotes/{task_note_num}", "TaskNoteNum", "tasknotes", notes.update_tasknote
+        ),
+        _get(state, "/documents", notes.list_documents),
+        _get(state, "/documents/{doc_num}", schedule.get_document),
+        _get(state, "/appointments", schedule.list_appointments),
+        _post(state, "/documents/Upload", "documents/Upload", notes.upload_document),
         _get(state, "/claimpayments", claims.list_claimpayments),
         _post(state, "/claimpayments", "claimpayments", claims.create_claimpayment),
     ]

@@ -29,15 +29,24 @@ def _equals(column: str, value: object) -> Callable[[Row], bool]:
 
 
 def _stamp_filter(request: Request, column: str) -> Callable[[Row], bool]:
+    return stamp_filter(request, column)
+
+
+def stamp_filter(
+    request: Request, column: str, *, exclusive: bool = False
+) -> Callable[[Row], bool]:
     """DateTStamp: rows changed at or after the given time.
 
     Inclusive on purpose: stamps have 1 s resolution, so a client re-reading the boundary
-    second and de-duplicating by key loses nothing.
+    second and de-duplicating by key loses nothing. `exclusive` plays a server that answers
+    only rows changed strictly after it (SimulatorState.stamp_filter_exclusive).
     """
     value = request.query_params.get("DateTStamp")
     if value is None:
         return lambda row: True
     since = fmt_datetime(as_datetime(value, "DateTStamp"))
+    if exclusive:
+        return lambda row: str(row[column]) > since
     return lambda row: str(row[column]) >= since
 
 
@@ -87,7 +96,9 @@ def get_patient(state: SimulatorState, request: Request) -> Row:
 
 def list_patients_simple(state: SimulatorState, request: Request) -> list[Row]:
     rows = sorted(state.patients.values(), key=lambda row: int(row["PatNum"]))
-    return _filter(rows, _stamp_filter(request, "DateTStamp"))
+    return _filter(
+        rows, stamp_filter(request, "DateTStamp", exclusive=state.stamp_filter_exclusive)
+    )
 
 
 def list_adjustments(state: SimulatorState, request: Request) -> list[Row]:

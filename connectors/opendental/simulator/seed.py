@@ -96,3 +96,22 @@ CARRIER_NAME: Final = "Fictional Dental Mutual"
 CLAIMS: Final[list[tuple[int, list[tuple[str, str, str]]]]] = [
     (4, [("D0120", "65.00", "52.00"), ("D1110", "110.00", "88.00")]),
 ]
+
+# Tasks (TaskNum 1, 2) task notes can be written to.
+TASKS: Final = ("Call back about insurance", "Verify benefits before visit")
+
+# Today's schedule of the demo practice: (PatNum, local time, ApptConfirmed name). AptNum 1..n.
+APPOINTMENTS: Final[list[tuple[int, str, str]]] = [
+    (1, "08:00", "Appointment Confirmed"),
+    (2, "09:00", "Unconfirmed"),
+    (3, "10:30", "Not Called"),
+    (4, "13:00", "Left Msg"),
+]
+
+# The simulated office's prefs AppointmentTime{Arrived,Seated,Dismissed}Trigger: setting an
+# appointment's confirmation to one of these stamps the time column with now.
+FLOW_TRIGGERS: Final[dict[str, str]] = {
+    "Arrived": "DateTimeArrived",
+    "In Treatment Room": "DateTimeSeated",
+    "Front Desk": "DateTimeDismissed",
+}

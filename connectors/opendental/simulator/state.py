@@ -29,6 +29,17 @@ DEFAULT_THROTTLE_INTERVAL_SECONDS = 1.0
 
 Row = dict[str, Any]
 
+# Text fields of a patientnote row the API reads and writes.
+PATIENT_NOTE_FIELDS = (
+    "FamFinancial",
+    "Medical",
+    "Service",
+    "MedicalComp",
+    "Treatment",
+    "ICEName",
+    "ICEPhone",
+)
+
 # Claimproc statuses that carry an insurance payment a check can be attached to.
 RECEIVED_STATUSES = frozenset({"Received", "Supplemental"})
 
@@ -97,6 +108,19 @@ class SimulatorState:
         self._put_counts: Counter[str] = Counter()
         self._last_call: dict[str, float] = {}
         self._next_id: Counter[str] = Counter()
+        # Notes, tasks and documents (see the section "notes, tasks and documents").
+        self.patient_notes: dict[int, Row] = {}
+        self.tasks: list[Row] = []
+        self.tasknotes: list[Row] = []
+        self.documents: list[Row] = []
+        # DocNum -> the uploaded file's bytes
+        self.document_bytes: dict[int, bytes] = {}
+        # Appointments (see the section "appointments, pictures").
+        self.appointments: list[Row] = []
+        # DateTStamp filters rows changed at or after the given second; True plays a server
+        # that answers only rows changed strictly after it (which Open Dental's wording
+        # "altered after" could also mean), to show the client's overlap window at work.
+        self.stamp_filter_exclusive = False
         self._seed()
 
     def _seed(self) -> None:
@@ -116,6 +140,8 @@ class SimulatorState:
             )
         for pat_num, pay_amt, principal in seed.PAYPLANS:
             self.add_payplan(pat_num, pay_amt=Decimal(pay_amt), principal=Decimal(principal))
+        for descript in seed.TASKS:
+            self.add_task(descript)
         for pat_num, procs in seed.CLAIMS:
             self.add_claim(
                 pat_num,
@@ -123,6 +149,7 @@ class SimulatorState:
                 fees=[Decimal(fee) for _, fee, _ in procs],
                 codes=[code for code, _, _ in procs],
             )
+        self._seed_appointments()
 
     def _new_id(self, table: str) -> int:
         self._next_id[table] += 1
@@ -752,6 +779,218 @@ class SimulatorState:
                 proc["DateInsFinalized"] = fmt_date(self.today())
                 proc["SecDateTEdit"] = stamp
         return row
+
+    # ------------------------------------------------------------------ notes, tasks and documents
+
+    def patient_note(self, pat_num: int) -> Row:
+        """The patient's patientnote row (Open Dental keeps one per patient, made on demand)."""
+        note = self.patient_notes.get(pat_num)
+        if note is None:
+            note = {
+                "PatNum": pat_num,
+                **dict.fromkeys(PATIENT_NOTE_FIELDS, ""),
+                "SecDateTEdit": self.server_date_time(),
+            }
+            self.patient_notes[pat_num] = note
+        return note
+
+    def add_task(self, descript: str, *, task_list_num: int = 1, pat_num: int = 0) -> Row:
+        row: Row = {
+            "TaskNum": self._new_id("task"),
+            "TaskListNum": task_list_num,
+            "Descript": descript,
+            "KeyNum": pat_num,
+            "ObjectType": "Patient" if pat_num else "None",
+            "TaskStatus": "New",
+            "DateTimeEntry": self.server_date_time(),
+        }
+        self.tasks.append(row)
+        return row
+
+    def task(self, task_num: int) -> Row | None:
+        return next((t for t in self.tasks if t["TaskNum"] == task_num), None)
+
+    def add_tasknote(self, task_num: int, note: str, *, user_num: int = 0) -> Row:
+        row: Row = {
+            "TaskNoteNum": self._new_id("tasknote"),
+            "TaskNum": task_num,
+            "UserNum": user_num,
+            "DateTimeNote": self.server_date_time(),
+            "Note": note,
+        }
+        self.tasknotes.append(row)
+        return row
+
+    def add_document(
+        self,
+        pat_num: int,
+        content: bytes,
+        *,
+        extension: str,
+        doc_category: int,
+        description: str = "",
+        date_created: datetime | None = None,
+        img_type: str = "Document",
+        prov_num: int = 0,
+    ) -> Row:
+        doc_num = self._new_id("document")
+        category = self.definition(doc_category, seed.IMAGE_CATS)
+        row: Row = {
+            "DocNum": doc_num,
+            "MountNum": 0,
+            "PatNum": pat_num,
+            "Description": description,
+            "DateCreated": fmt_datetime(date_created or self.now()),
+            "DocCategory": doc_category,
+            "docCategory": category["ItemName"] if category else "",
+            "FileName": f"{description[:20].strip() or 'upload'}{doc_num}{extension}",
+            "ImgType": img_type,
+            "ToothNumbers": "",
+            "ProvNum": prov_num,
+            "DateTStamp": self.server_date_time(),
+            "filePath": "",
+            "serverDateTime": self.server_date_time(),
+        }
+        self.documents.append(row)
+        self.document_bytes[doc_num] = content
+        return row
+
+    # ------------------------------------------------------------------ appointments, pictures
+
+    def _seed_appointments(self) -> None:
+        today = self.today()
+        for pat_num, at, label in seed.APPOINTMENTS:
+            start = datetime.combine(today, datetime.strptime(at, "%H:%M").time())
+            self.add_appointment(pat_num, start, confirmed=label)
+
+    def appointment(self, apt_num: int) -> Row:
+        return next(a for a in self.appointments if a["AptNum"] == apt_num)
+
+    def add_appointment(
+        self,
+        pat_num: int,
+        start: datetime,
+        *,
+        pattern: str = "//XXXX//",
+        status: str = "Scheduled",
+        op: int = 1,
+        prov_num: int | None = None,
+        confirmed: str = "Unconfirmed",
+        clinic_num: int | None = None,
+        note: str = "",
+    ) -> Row:
+        """An appointment as GET /appointments returns it; `confirmed` is the ApptConfirmed
+        definition's name."""
+        patient = self.patients[pat_num]
+        prov = int(patient["PriProv"]) if prov_num is None else prov_num
+        provider = self.provider(prov)
+        confirmation = self._confirmation(confirmed)
+        stamp = self.server_date_time()
+        row: Row = {
+            "AptNum": self._new_id("appointment"),
+            "PatNum": pat_num,
+            "AptStatus": status,
+            "Pattern": pattern,
+            "Confirmed": confirmation["DefNum"],
+            "confirmed": confirmation["ItemName"],
+            "TimeLocked": "false",
+            "Op": op,
+            "Note": note,
+            "ProvNum": prov,
+            "provAbbr": provider["Abbr"] if provider else "",
+            "ProvHyg": 0,
+            "AptDateTime": fmt_datetime(start),
+            "NextAptNum": 0,
+            "UnschedStatus": 0,
+            "unschedStatus": "",
+            "IsNewPatient": "false",
+            "ProcDescript": "",
+            "Assistant": 0,
+            "ClinicNum": int(patient["ClinicNum"]) if clinic_num is None else clinic_num,
+            "IsHygiene": "false",
+            "DateTStamp": stamp,
+            "DateTimeArrived": MIN_DATETIME,
+            "DateTimeSeated": MIN_DATETIME,
+            "DateTimeDismissed": MIN_DATETIME,
+            "InsPlan1": 0,
+            "InsPlan2": 0,
+            "DateTimeAskedToArrive": MIN_DATETIME,
+            "colorOverride": "0,0,0",
+            "AppointmentTypeNum": 0,
+            "SecUserNumEntry": 0,
+            "SecDateTEntry": stamp,
+            "Priority": "Normal",
+            "PatternSecondary": "",
+            "ItemOrderPlanned": 0,
+        }
+        self.appointments.append(row)
+        return row
+
+    def set_confirmation(self, apt_num: int, label: str) -> Row:
+        """What staff setting the confirmation status does: when it is one of the office's
+        time triggers (prefs AppointmentTime{Arrived,Seated,Dismissed}Trigger), Open Dental
+        also stamps the matching time with now ([repo] Appointments.SetConfirmed)."""
+        row = self.appointment(apt_num)
+        confirmation = self._confirmation(label)
+        row["Confirmed"] = confirmation["DefNum"]
+        row["confirmed"] = confirmation["ItemName"]
+        column = seed.FLOW_TRIGGERS.get(label)
+        if column is not None:
+            row[column] = self.server_date_time()
+        self.touch_appointment(apt_num)
+        return row
+
+    def set_appointment_status(self, apt_num: int, status: str) -> Row:
+        row = self.appointment(apt_num)
+        row["AptStatus"] = status
+        self.touch_appointment(apt_num)
+        return row
+
+    def touch_appointment(self, apt_num: int) -> None:
+        self.appointment(apt_num)["DateTStamp"] = self.server_date_time()
+
+    def _confirmation(self, label: str) -> Row:
+        found = next(
+            (
+                d
+                for d in self.definitions
+                if d["Category"] == seed.APPT_CONFIRMED and d["ItemName"] == label
+            ),
+            None,
+        )
+        if found is None:
+            raise KeyError(f"no ApptConfirmed definition named {label!r}")
+        return found
+
+    def picture_category(self) -> int:
+        """The image category flagged "P" (Show in Patient Pictures)."""
+        return int(
+            next(
+                d["DefNum"]
+                for d in self.definitions
+                if d["Category"] == seed.IMAGE_CATS and "P" in d["ItemValue"]
+            )
+        )
+
+    def add_patient_picture(
+        self,
+        pat_num: int,
+        content: bytes,
+        *,
+        extension: str = ".jpg",
+        taken: datetime | None = None,
+    ) -> Row:
+        """A photo filed in the patient picture category (what Open Dental shows as the
+        patient's picture: the newest there)."""
+        return self.add_document(
+            pat_num,
+            content,
+            extension=extension,
+            doc_category=self.picture_category(),
+            description="Patient picture",
+            date_created=taken,
+            img_type="Photo",
+        )
 
     def _clinic_of(self, pat_num: int) -> int:
         patient = self.patients.get(pat_num)
