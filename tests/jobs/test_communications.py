@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app.bootstrap import Container
 from tests import graphql_ops as ops
 from tests.fixtures.practice import (
     PDF,
@@ -17,6 +18,8 @@ from tests.fixtures.practice import (
     provider,
     update_communication_settings,
 )
+from tests.fixtures.stack import Api
+from tests.fixtures.ws import connect, subscribe, wait_until_listening
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -306,3 +309,62 @@ async def test_reading_lists_the_patients_documents_of_the_read_category_only(
     )["patientDocuments"]
     assert result["__typename"] == "PatientDocumentsSuccess", result
     assert [d["description"] for d in result["documents"]] == ["Nov"]
+
+
+async def test_staff_watching_a_location_see_a_communication_written(
+    practice: Practice, api: Api, container: Container
+) -> None:
+    await allow(practice, "INCOMING_CALL")
+    async with connect(api.ws_url, practice.staff.key) as ws:
+        sub = await subscribe(ws, ops.WRITEBACK_EVENTS, {"locationId": practice.location_id})
+        await wait_until_listening(container, practice.location_id)
+        submitted = (await practice.submit_communication(type="INCOMING_CALL"))["writeback"]
+        events = await sub.events_until("SUCCEEDED")
+    assert [e["status"] for e in events] == ["QUEUED", "POSTING", "SUCCEEDED"]
+    assert {(e["writebackId"], e["kind"]) for e in events} == {(submitted["id"], "COMMUNICATION")}
+
+
+async def test_history_lists_communications_and_documents_by_kind_with_their_details(
+    practice: Practice,
+) -> None:
+    await allow(practice, "OUTGOING_EMAIL", "ACCOUNT_STATEMENT")
+    email = (await practice.submit_communication(type="OUTGOING_EMAIL"))["writeback"]
+    document = (await practice.submit_document(type="ACCOUNT_STATEMENT"))["writeback"]
+    await practice.submit()
+
+    async def of_kind(kind: str) -> list[dict[str, Any]]:
+        page = await practice.staff.execute(ops.WRITEBACKS, {"filter": {"kind": kind}, "first": 10})
+        return [e["node"] for e in page["writebacks"]["edges"]]
+
+    [listed_email] = await of_kind("COMMUNICATION")
+    [listed_document] = await of_kind("DOCUMENT")
+    assert listed_email["id"] == email["id"]
+    assert listed_email["communication"]["channel"] == "EMAIL"
+    assert listed_email["communication"]["direction"] == "SENT"
+    assert listed_email["payment"] is None
+    assert listed_document["id"] == document["id"]
+    assert listed_document["document"]["contentType"] == "application/pdf"
+
+
+async def test_the_commlog_time_is_the_offices_local_time(practice: Practice) -> None:
+    await allow(practice, "INCOMING_SMS")
+    # The practice is in America/Chicago: 15:30 UTC on a winter day is 09:30 there.
+    submitted = await practice.submit_communication(
+        type="INCOMING_SMS", occurredAt="2026-01-15T15:30:00+00:00"
+    )
+    done = await practice.wait_for_status(submitted["writeback"]["id"], "SUCCEEDED")
+    [commlog] = writes_with(practice, done["marker"])
+    assert commlog["CommDateTime"] == "2026-01-15 09:30:00"
+    assert done["occurredOn"] == "2026-01-15"
+
+
+async def test_a_patient_note_with_no_room_left_fails_with_a_hint_and_is_not_cut(
+    practice: Practice,
+) -> None:
+    await allow(practice, "PATIENT_NOTE")
+    full = "x" * 65_500
+    practice.simulator.state.patient_note(1)["Service"] = full
+    submitted = await practice.submit_communication(type="PATIENT_NOTE")
+    failed = await practice.wait_for_status(submitted["writeback"]["id"], "FAILED")
+    assert "shorten" in failed["failureHint"]
+    assert practice.simulator.state.patient_note(1)["Service"] == full
