@@ -22,6 +22,7 @@ from api.mutations import Mutation
 from api.notices import NoticeMutation, NoticeQuery, NoticeSubscription
 from api.queries import Query
 from api.subscriptions import Subscription
+from api.sync import SyncMutation, SyncQuery, SyncSubscription
 from app.config import Settings
 from domain.errors import DomainError
 
@@ -51,8 +52,12 @@ def build_schema(settings: Settings) -> Schema:
     if settings.production:
         extensions.append(DisableIntrospection)
     return Schema(
-        query=merge_types("Query", (Query, NoticeQuery, CommunicationQuery)),
-        mutation=merge_types("Mutation", (Mutation, NoticeMutation, CommunicationMutation)),
-        subscription=merge_types("Subscription", (Subscription, NoticeSubscription)),
+        query=merge_types("Query", (Query, NoticeQuery, CommunicationQuery, SyncQuery)),
+        mutation=merge_types(
+            "Mutation", (Mutation, NoticeMutation, CommunicationMutation, SyncMutation)
+        ),
+        subscription=merge_types(
+            "Subscription", (Subscription, NoticeSubscription, SyncSubscription)
+        ),
         extensions=extensions,  # type: ignore[arg-type]
     )

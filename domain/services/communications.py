@@ -266,6 +266,7 @@ async def documents_source(
     document_type: DocumentType,
 ) -> DocumentsSource:
     """Where a location's documents of a type are read from (its read category)."""
+    principal.require_staff()
     await require_location(uow, principal, location_id)
     settings = (await current_settings(uow, location_id)).settings
     connector = await connector_for_location(uow, secret_box, registry, location_id)

@@ -122,3 +122,26 @@ async def test_staff_of_another_organization_cannot_submit_for_the_location(
     )["patientDocuments"]
     assert documents["__typename"] == "NotFoundError"
     assert await nothing_stored(allowed)
+
+
+async def test_a_partner_can_neither_submit_nor_read_documents(
+    allowed: Practice, client_for: ClientFactory
+) -> None:
+    key = (await allowed.admin.execute(ops.CREATE_API_KEY, {"name": "p", "role": "PARTNER"}))[
+        "createApiKey"
+    ]["secret"]
+    partner = client_for(key)
+    submitted = (
+        await partner.execute(ops.SUBMIT_COMMUNICATION, {"input": allowed.communication_input()})
+    )["submitCommunication"]
+    documents = (
+        await partner.execute(
+            ops.PATIENT_DOCUMENTS,
+            {"locationId": allowed.location_id, "patientRef": "1", "type": "ACCOUNT_STATEMENT"},
+        )
+    )["patientDocuments"]
+    assert (submitted["__typename"], documents["__typename"]) == (
+        "ForbiddenError",
+        "ForbiddenError",
+    )
+    assert await nothing_stored(allowed)
