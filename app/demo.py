@@ -7,9 +7,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from app.bootstrap import Container
+from domain.communication_settings import (
+    UNTYPED,
+    CommunicationType,
+    CommunicationWritebackSettings,
+    DocumentRule,
+    DocumentType,
+    TypeRule,
+)
 from domain.enums import PaymentMethod, PmsSystem, Role
 from domain.payment_settings import PaymentSettingsChanges, PayTypeMapping
-from domain.services import connections, payment_settings, tenancy
+from domain.ports import PmsConnector
+from domain.services import communication_settings, connections, payment_settings, tenancy
 
 
 @dataclass(frozen=True)
@@ -64,10 +73,52 @@ async def ensure_demo_practice(
             PaymentSettingsChanges(pay_types=(PayTypeMapping(card, method=PaymentMethod.CARD),)),
         )
         await uow.commit()
+    async with container.uow() as uow:
+        principal = await tenancy.authenticate(uow, admin.secret)
+        assert principal is not None
+        await communication_settings.replace_settings(
+            uow,
+            principal,
+            container.secret_box,
+            container.registry,
+            location.id,
+            await _demo_communication_settings(connector),
+        )
+        await uow.commit()
     state_file.parent.mkdir(parents=True, exist_ok=True)
     state_file.write_text(json.dumps(asdict(demo)))
     state_file.chmod(0o600)
     return demo
+
+
+async def _demo_communication_settings(connector: PmsConnector) -> CommunicationWritebackSettings:
+    """Every type allowed, as the PMS's own lists name them, attributed to its first provider."""
+    provider = next(p.id for p in await connector.list_providers() if not p.hidden)
+    note_types = {t.extra["usage"]: t.id for t in await connector.list_note_types()}
+    categories = {c.name: c.id for c in await connector.list_document_categories()}
+    texts, misc = note_types["TEXT"], note_types["MISC"]
+    return CommunicationWritebackSettings(
+        provider=provider,
+        types={
+            kind: TypeRule(
+                True,
+                None
+                if kind in UNTYPED
+                else texts
+                if kind in (CommunicationType.OUTGOING_SMS, CommunicationType.INCOMING_SMS)
+                else misc,
+            )
+            for kind in CommunicationType
+        },
+        documents={
+            DocumentType.INSURANCE_VERIFICATION: DocumentRule(
+                categories["Documents"], categories["Documents"]
+            ),
+            DocumentType.ACCOUNT_STATEMENT: DocumentRule(
+                categories["Statements"], categories["Statements"]
+            ),
+        },
+    )
 
 
 async def _connect(

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -181,3 +181,37 @@ async def test_a_newcomer_configures_subscribes_submits_and_sees_the_payment_pos
     [payment] = [p for p in response.json() if submitted["writeback"]["marker"] in p["PayNote"]]
     assert Decimal(str(payment["PayAmt"])) == Decimal("116.22")
     assert str(payment["PayType"]) == check
+
+    # The demo practice also writes its conversations back, as its settings map them.
+    async with http as session:
+        sms = (
+            await session.execute(
+                GraphQLRequest(
+                    ops.SUBMIT_COMMUNICATION,
+                    variable_values={
+                        "input": {
+                            "communicationId": "newcomer-sms-1",
+                            "locationId": local_stack.location_id,
+                            "patientRef": "2",
+                            "type": "OUTGOING_SMS",
+                            "occurredAt": datetime.now(UTC).isoformat(),
+                            "text": "See you tomorrow at 9",
+                        }
+                    },
+                )
+            )
+        )["submitCommunication"]
+        assert sms["__typename"] == "SubmitWritebackSuccess", sms
+        for _ in range(60):
+            written = (
+                await session.execute(
+                    GraphQLRequest(
+                        ops.GET_WRITEBACK, variable_values={"id": sms["writeback"]["id"]}
+                    )
+                )
+            )["writeback"]
+            if written["status"] in ("SUCCEEDED", "FAILED"):
+                break
+            await asyncio.sleep(0.5)
+    assert written["status"] == "SUCCEEDED", written
+    assert written["communication"]["channel"] == "TEXT"
