@@ -153,14 +153,9 @@ def text_errors(field: str, text: str, max_bytes: int) -> list[FieldError]:
 def validate_communication(
     s: CommunicationSubmission, numeric_patient_ids: bool, now: datetime
 ) -> ValidCommunication:
-    errors: list[FieldError] = []
-    if not PLATFORM_ID.match(s.communication_id):
-        errors.append(
-            FieldError("communicationId", "must be 1-128 letters, digits or . _ : - characters")
-        )
-    ref_error = patient_ref_error(s.patient_ref, numeric_patient_ids)
-    if ref_error:
-        errors.append(ref_error)
+    errors = _identity_errors(
+        "communicationId", s.communication_id, s.patient_ref, numeric_patient_ids
+    )
     if s.occurred_at.tzinfo is None:
         errors.append(FieldError("occurredAt", "must carry a time zone offset"))
     elif (s.occurred_at - now).total_seconds() > 300:
@@ -185,6 +180,18 @@ def validate_communication(
     if errors:
         raise ValidationFailed(errors)
     return ValidCommunication(submission=s, text=normalize_text(s.text))
+
+
+def _identity_errors(
+    id_field: str, platform_id: str, patient_ref: str, numeric_patient_ids: bool
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    if not PLATFORM_ID.match(platform_id):
+        errors.append(FieldError(id_field, "must be 1-128 letters, digits or . _ : - characters"))
+    ref_error = patient_ref_error(patient_ref, numeric_patient_ids)
+    if ref_error:
+        errors.append(ref_error)
+    return errors
 
 
 def _duration(seconds: int) -> str:
@@ -266,14 +273,7 @@ class ValidDocument:
 def validate_document(
     s: DocumentSubmission, numeric_patient_ids: bool, max_bytes: int
 ) -> ValidDocument:
-    errors: list[FieldError] = []
-    if not PLATFORM_ID.match(s.document_id):
-        errors.append(
-            FieldError("documentId", "must be 1-128 letters, digits or . _ : - characters")
-        )
-    ref_error = patient_ref_error(s.patient_ref, numeric_patient_ids)
-    if ref_error:
-        errors.append(ref_error)
+    errors = _identity_errors("documentId", s.document_id, s.patient_ref, numeric_patient_ids)
     fmt = DOCUMENT_FORMATS.get(s.content_type)
     if fmt is None:
         errors.append(
