@@ -147,6 +147,7 @@ async def test_a_patient_note_is_appended_keeping_what_the_office_wrote(
     assert note.startswith("Prefers mornings.\r\nNote:\r\nAsked about whitening\r\n")
     assert "Line one\r\nLine two" in note
     assert note.count(f"[WB:{done['marker']}]") == 1
+    assert f"[WB:{done['marker']}] ref {second['writeback']['sourceId']} provider " in note
     assert done["pmsRecordId"] == "1"
 
 
@@ -167,6 +168,7 @@ async def test_a_task_note_is_written_to_the_task(practice: Practice) -> None:
     done = await practice.wait_for_status(submitted["writeback"]["id"], "SUCCEEDED")
     [task_note] = writes_with(practice, done["marker"])
     assert task_note["TaskNum"] == 2
+    assert task_note["Note"].endswith(f"provider {provider(practice)}")
     assert str(task_note["TaskNoteNum"]) == done["pmsRecordId"]
 
 
