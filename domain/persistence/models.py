@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -138,6 +139,16 @@ class WritebackIntent(Base):
         Index("ix_writeback_intents_history", "organization_id", "created_at", "id"),
         Index("ix_writeback_intents_location_history", "location_id", "created_at", "id"),
         Index("ix_writeback_intents_due", "status", "next_attempt_at"),
+        # A refund's fingerprint names the payment it refunds: a payment is refunded once,
+        # even when two refunds of it arrive at the same instant.
+        Index(
+            "uq_writeback_intents_one_refund",
+            "location_id",
+            "fingerprint",
+            unique=True,
+            postgresql_where=text("kind = 'refund'"),
+            sqlite_where=text("kind = 'refund'"),
+        ),
     )
 
 

@@ -319,13 +319,24 @@ async def submit_refund(
         raise ValidationFailed([FieldError("refundId", "must be 1-128 letters, digits or . _ : -")])
     # Names the refunded payment, not the refund: any refund of that payment has it.
     fingerprint = hashlib.sha256(f"refund|{submission.payment_id}".encode()).hexdigest()
-    existing = await uow.intents.by_source_id(
-        location_id, WritebackKind.REFUND, submission.refund_id
-    )
-    if existing is not None:
-        if existing.fingerprint != fingerprint:
-            raise IdempotencyConflict("this refundId was already used for another payment")
-        return Submitted(existing, replayed=True)
+
+    async def replay() -> Submitted | None:
+        existing = await uow.intents.by_source_id(
+            location_id, WritebackKind.REFUND, submission.refund_id
+        )
+        if existing is not None:
+            if existing.fingerprint != fingerprint:
+                raise IdempotencyConflict("this refundId was already used for another payment")
+            return Submitted(existing, replayed=True)
+        if await uow.intents.by_fingerprint(location_id, WritebackKind.REFUND, fingerprint):
+            raise IdempotencyConflict(
+                "this payment has already been refunded; nothing is left to refund"
+            )
+        return None
+
+    earlier = await replay()
+    if earlier is not None:
+        return earlier
     original = await uow.intents.by_source_id(
         location_id, WritebackKind.PAYMENT, submission.payment_id
     )
@@ -350,10 +361,6 @@ async def submit_refund(
                     "paymentId", "Open Dental cannot refund a payment attached to a payment plan"
                 )
             ]
-        )
-    if await uow.intents.by_fingerprint(location_id, WritebackKind.REFUND, fingerprint) is not None:
-        raise IdempotencyConflict(
-            "this payment has already been refunded; nothing is left to refund"
         )
     intent_id = new_id()
     marker = marker_for(intent_id)
@@ -383,8 +390,4 @@ async def submit_refund(
         created_at=now,
         updated_at=now,
     )
-    uow.intents.add(intent)
-    await uow.flush()
-    uow.enqueue_posting_after_commit(intent.kind, intent.id)
-    publish_status(uow, intent)
-    return Submitted(intent, replayed=False)
+    return await insert_intent(uow, intent, replay)

@@ -1,6 +1,7 @@
-"""writeback documents
+"""writeback documents, one refund per payment
 
-The file of each document writeback, kept apart from the intent row.
+The file of each document writeback, kept apart from the intent row; at most one refund
+intent per refunded payment (its fingerprint), enforced by the database.
 
 Revision ID: 0005comms
 Revises: 0003daily
@@ -33,7 +34,16 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("intent_id", name=op.f("pk_writeback_documents")),
     )
+    op.create_index(
+        "uq_writeback_intents_one_refund",
+        "writeback_intents",
+        ["location_id", "fingerprint"],
+        unique=True,
+        postgresql_where=sa.text("kind = 'refund'"),
+        sqlite_where=sa.text("kind = 'refund'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("uq_writeback_intents_one_refund", table_name="writeback_intents")
     op.drop_table("writeback_documents")

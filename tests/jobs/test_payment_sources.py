@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
@@ -142,6 +143,25 @@ async def test_a_refund_takes_back_the_whole_payment_once(
     second = {**refund_input, "refundId": "refund-2"}
     refused = (await practice.staff.execute(ops.SUBMIT_REFUND, {"input": second}))["submitRefund"]
     assert refused["__typename"] == "ConflictError"
+
+
+async def test_two_refunds_of_one_payment_at_the_same_instant_make_one_refund(
+    practice: Practice, opendental_simulator: Any
+) -> None:
+    paid = await practice.submit(paymentId="refund-race", grossAmount="30.00", fee="0")
+    await practice.wait_for_status(paid["writeback"]["id"], "SUCCEEDED")
+    inputs = [
+        {"refundId": f"race-{i}", "locationId": practice.location_id, "paymentId": "refund-race"}
+        for i in range(4)
+    ]
+    results = await asyncio.gather(
+        *(practice.staff.execute(ops.SUBMIT_REFUND, {"input": i}) for i in inputs)
+    )
+    kinds = sorted(r["submitRefund"]["__typename"] for r in results)
+    assert kinds == ["ConflictError"] * 3 + ["SubmitPaymentSuccess"]
+    [won] = [r["submitRefund"] for r in results if "writeback" in r["submitRefund"]]
+    await practice.wait_for_status(won["writeback"]["id"], "SUCCEEDED")
+    assert len([p for p in opendental_simulator.state.payments if p["PayAmt"] < 0]) == 1
 
 
 async def test_a_payment_not_yet_in_the_pms_cannot_be_refunded(practice: Practice) -> None:
