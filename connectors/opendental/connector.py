@@ -506,7 +506,6 @@ class OpenDentalConnector:
                     return row
         return None
 
-
     # ------------------------------------------------------------------ sync (polling)
 
     async def patients_changed_since(self, since: datetime | None) -> ChangedPatients:
@@ -521,6 +520,7 @@ class OpenDentalConnector:
 
     async def patient_photo(self, patient_ref: str) -> PatientPhoto | None:
         return await OpenDentalSync(self._client).patient_photo(patient_ref)
+
 
 def _original_pay_num(posting: RefundPosting) -> int:
     return mapping.parse_key(

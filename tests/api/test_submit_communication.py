@@ -44,7 +44,7 @@ async def allowed(practice: Practice) -> Practice:
 
 async def nothing_stored(practice: Practice) -> bool:
     history = (await practice.staff.execute(ops.WRITEBACKS, {"first": 10}))["writebacks"]
-    return history["edges"] == []
+    return not history["edges"]
 
 
 @pytest.mark.parametrize(
