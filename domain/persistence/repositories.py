@@ -116,6 +116,15 @@ class ConnectionRepository:
     async def get(self, location_id: str) -> PmsConnection | None:
         return await self._session.get(PmsConnection, location_id)
 
+    async def connected(self, location_ids: Sequence[str]) -> set[str]:
+        """Which of the locations have a PMS connection."""
+        if not location_ids:
+            return set()
+        rows = await self._session.scalars(
+            select(PmsConnection.location_id).where(PmsConnection.location_id.in_(location_ids))
+        )
+        return set(rows.all())
+
     def add(self, connection: PmsConnection) -> None:
         self._session.add(connection)
 

@@ -123,14 +123,27 @@ async def plan_location(uow: UnitOfWork, schedule: SyncSchedule, location_id: st
 
 
 async def plan_all(uow: UnitOfWork, schedule: SyncSchedule) -> int:
-    """Re-plans every location from the database (what Redis lost, it gets back)."""
+    """Re-plans every location from the database (what Redis lost, it gets back).
+
+    Two queries and one read of the schedule, whatever the number of locations; only
+    members missing from the schedule or planned with another interval are written.
+    """
     rows = await uow.settings.all_of_kind(SETTINGS_KIND)
-    wanted: set[str] = set()
+    connected = await uow.connections.connected([row.location_id for row in rows])
+    wanted: dict[str, tuple[str, SyncResource, int]] = {}
     for row in rows:
-        await plan_location(uow, schedule, row.location_id)
-        settings = SyncSettings.from_dict(row.data) if row.version else SyncSettings()
-        wanted.update(member_of(row.location_id, r) for r in settings.enabled())
-    for member in await schedule.planned():
+        if row.location_id not in connected or not row.version:
+            continue
+        settings = SyncSettings.from_dict(row.data)
+        for resource in settings.enabled():
+            member = member_of(row.location_id, resource)
+            interval = settings.rule_for(resource).interval_seconds
+            wanted[member] = (row.location_id, resource, interval)
+    planned = await schedule.planned()
+    for member, (location_id, resource, interval) in wanted.items():
+        if planned.get(member) != interval:
+            await schedule.plan(member, interval, phase_ms(location_id, resource, interval * 1000))
+    for member in planned:
         if member not in wanted:
             await schedule.remove(member)
     return len(wanted)
