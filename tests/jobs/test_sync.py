@@ -22,8 +22,16 @@ from domain.sync_settings import SyncResource
 from tests import graphql_ops as ops
 from tests import sync_ops
 from tests.fixtures.practice import Practice, setup_practice
+from tests.fixtures.redis import empty_our_redis
 from tests.fixtures.simulator import OpenDentalSimulator, free_port
-from tests.fixtures.stack import Api, ClientFactory, RunningWorker, eventually
+from tests.fixtures.stack import (
+    Api,
+    ClientFactory,
+    RunningWorker,
+    eventually,
+    start_worker,
+    stop_worker,
+)
 from tests.fixtures.ws import connect, subscribe, wait_until_listening
 
 
@@ -401,3 +409,43 @@ async def test_the_sync_status_subscription_reports_a_pms_going_offline(
 def settings_overrides() -> dict[str, Any]:
     # A poll job must fail fast against an unreachable PMS in these tests.
     return {"pms_timeout_seconds": 2.0}
+
+
+async def test_a_schedule_lost_with_redis_is_planned_again_from_the_database(
+    practice: Practice, container: Container, clean_redis: str
+) -> None:
+    await configure(practice, appointments=30, patients=None)
+    member = sync.member_of(practice.location_id, SyncResource.APPOINTMENTS)
+    stale = sync.member_of("gone-location", SyncResource.PATIENTS)
+    await container.sync_schedule.plan(stale, 30, 0)
+    await empty_our_redis(clean_redis)
+    await container.sync_schedule.plan(stale, 30, 0)
+
+    async with container.uow() as uow:
+        planned = await sync.plan_all(uow, container.sync_schedule)
+
+    assert planned == 1
+    assert await container.sync_schedule.planned() == {member: 30}
+    assert await container.sync_schedule.next_due(member) is not None
+
+
+async def test_two_workers_share_the_polls_and_never_run_one_twice_at_once(
+    practice: Practice, container: Container, worker: RunningWorker
+) -> None:
+    started: list[tuple[str, str, int, float, str]] = []
+    container.extras["sync_stats"] = started  # each poll: (location, resource, due, start, ...)
+    second = await start_worker(container)
+    try:
+        await configure(practice, appointment_status=1, appointments=1, patients=1)
+
+        async def each_polled_thrice() -> bool:
+            return all(
+                [await _at_least(container, practice.location_id, r, 3) for r in SyncResource]
+            )
+
+        await eventually(each_polled_thrice)
+    finally:
+        await stop_worker(second)
+    assert worker.worker.jobs_complete > 0 and second.worker.jobs_complete > 0
+    ticks = [(resource, due) for _, resource, due, _, _ in started]
+    assert len(ticks) == len(set(ticks)), "a tick was polled twice"
