@@ -253,7 +253,9 @@ class AppointmentEvent:
     """An appointment of the location changed in the PMS (ids, times and statuses only)."""
 
     location_id: strawberry.ID
-    change: str = strawberry.field(description='"created" or "updated"')
+    change: str = strawberry.field(
+        description='"created", "updated" or "removed" (deleted in the PMS or moved off the day)'
+    )
     appointment_id: strawberry.ID
     pms_id: str
     patient_pms_id: str

@@ -199,6 +199,9 @@ class SyncedAppointmentRepository:
     def add(self, appointment: SyncedAppointment) -> None:
         self._session.add(appointment)
 
+    async def delete(self, appointment: SyncedAppointment) -> None:
+        await self._session.delete(appointment)
+
     async def by_pms_ids(
         self, location_id: str, pms_ids: Sequence[str]
     ) -> dict[str, SyncedAppointment]:

@@ -76,6 +76,10 @@ class SyncDeps:
     # The first appointments poll (no cursor yet) reads this window around today.
     first_sync_past_days: int = 7
     first_sync_future_days: int = 120
+    # Every this many appointment-status polls read all of today's appointments instead of
+    # the changed ones: Open Dental's DateTStamp does not report deletions, and a deleted
+    # appointment must leave the patient-flow board (one page either way for a day).
+    full_day_read_every: int = 4
 
 
 class PollResult(StrEnum):
@@ -100,6 +104,7 @@ class _PollPlan:
     connector: PmsConnector
     cursor: datetime | None
     consecutive_failures: int
+    polls: int
 
 
 def member_of(location_id: str, resource: SyncResource) -> str:
@@ -161,6 +166,12 @@ async def poll(
         return PollOutcome(PollResult.SKIPPED)
     now = now or utcnow()
     since = plan.cursor - timedelta(seconds=deps.overlap_seconds) if plan.cursor else None
+    whole_day = (
+        resource is SyncResource.APPOINTMENT_STATUS
+        and plan.polls % deps.full_day_read_every == 0
+    )
+    if whole_day:
+        since = None
     try:
         if resource is SyncResource.PATIENTS:
             patients = await plan.connector.patients_changed_since(since)
@@ -190,6 +201,10 @@ async def poll(
                 await uow.sync.patients.forget_photos(location_id)
         else:
             changed = await _store_appointments(uow, plan, location_id, appointments.rows, now)
+            if whole_day and first_day is not None:
+                changed += await _remove_missing(
+                    uow, plan, location_id, first_day, {a.id for a in appointments.rows}
+                )
         _advance(state, server_time)
         _record_success(uow, plan, state, location_id, resource, changed, now)
         await uow.commit()
@@ -220,6 +235,7 @@ async def _plan(
             connector=connector,
             cursor=_parse_stamp(state.cursor) if state and state.cursor else None,
             consecutive_failures=state.consecutive_failures if state else 0,
+            polls=(state.polls or 0) if state else 0,
         )
 
 
@@ -361,6 +377,31 @@ async def _store_appointments(
             ),
         )
     return changed
+
+
+async def _remove_missing(
+    uow: UnitOfWork, plan: _PollPlan, location_id: str, day: date, returned: set[str]
+) -> int:
+    """Mirror rows of `day` the PMS no longer lists for it: deleted there, or moved off the
+    day before the appointments poll saw it (that poll then stores it again, on its new day,
+    since its own cursor has not passed the change)."""
+    removed = 0
+    for row in await uow.sync.appointments.between(location_id, day, day, limit=10_000):
+        if row.pms_id in returned:
+            continue
+        await uow.sync.appointments.delete(row)
+        removed += 1
+        uow.publish_after_commit(
+            appointment_channel(location_id),
+            appointment_event(
+                organization_id=plan.organization_id,
+                location_id=location_id,
+                change="removed",
+                appointment=appointment_payload(row, row.flow_status),
+            ),
+        )
+    await uow.flush()
+    return removed
 
 
 def _patient_values(p: PmsPatient) -> dict[str, Any]:

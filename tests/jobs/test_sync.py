@@ -449,3 +449,24 @@ async def test_two_workers_share_the_polls_and_never_run_one_twice_at_once(
     assert worker.worker.jobs_complete > 0 and second.worker.jobs_complete > 0
     ticks = [(resource, due) for _, resource, due, _, _ in started]
     assert len(ticks) == len(set(ticks)), "a tick was polled twice"
+
+
+async def test_an_appointment_deleted_in_the_pms_leaves_todays_board(
+    practice: Practice, container: Container
+) -> None:
+    await configure(practice, appointment_status=15)
+    resource = SyncResource.APPOINTMENT_STATUS
+    first = await poll_now(container, practice, resource)
+    assert first.changed == 4
+    deleted = practice.simulator.state.appointments.pop(0)  # no DateTStamp tells of this
+    async with collected(container, appointment_channel(practice.location_id)) as events:
+        for _ in range(container.sync.full_day_read_every):
+            await poll_now(container, practice, resource)
+        await eventually(lambda: _true(len(events) == 1))
+    assert events[0]["change"] == "removed"
+    assert events[0]["appointment"]["pms_id"] == str(deleted["AptNum"])
+    board = (
+        await practice.staff.execute(sync_ops.TODAY_SCHEDULE, {"locationId": practice.location_id})
+    )["todaySchedule"]["appointments"]
+    assert str(deleted["AptNum"]) not in {a["pmsId"] for a in board}
+    assert len(board) == 3
