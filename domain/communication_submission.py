@@ -199,12 +199,8 @@ def _duration(seconds: int) -> str:
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
-def entry_text(valid: ValidCommunication, tag: str, provider: str | None) -> str:
-    """The note written to the PMS: a heading line, the text, then our reference line.
-
-    Open Dental commlogs have no provider column, so the writeback provider is named on the
-    reference line; the reference tag is what a retry searches for.
-    """
+def entry_body(valid: ValidCommunication) -> str:
+    """What the PMS entry says: a heading line, then the text."""
     s = valid.submission
     heading = _HEADINGS[s.type]
     details = []
@@ -218,11 +214,20 @@ def entry_text(valid: ValidCommunication, tag: str, provider: str | None) -> str
             details.append(outcome.value.replace("_", " "))
     if details:
         heading = f"{heading} ({', '.join(details)})"
-    reference = f"{tag} ref {s.communication_id}"
+    return "\r\n".join([f"{heading}:", valid.text] if valid.text else [heading])
+
+
+def entry_text(body: str, tag: str, communication_id: str, provider: str | None) -> str:
+    """The body, then our reference line.
+
+    Open Dental commlogs have no provider column, so the writeback provider is named on the
+    reference line; the reference tag is what a retry searches for. It is composed when the
+    entry is written, so a retry after the practice chose another provider names the new one.
+    """
+    reference = f"{tag} ref {communication_id}"
     if provider:
         reference += f" provider {provider}"
-    parts = [f"{heading}:", valid.text] if valid.text else [heading]
-    return "\r\n".join([*parts, reference])
+    return f"{body}\r\n{reference}"
 
 
 # ---------------------------------------------------------------------------- documents

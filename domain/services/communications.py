@@ -23,7 +23,7 @@ from domain.communication_submission import (
     ValidCommunication,
     ValidDocument,
     document_description,
-    entry_text,
+    entry_body,
     validate_communication,
     validate_document,
 )
@@ -145,7 +145,7 @@ async def submit_communication(
         settings,
         versioned.version,
     )
-    intent.payload = _communication_payload(valid, intent.marker, location, settings)
+    intent.payload = _communication_payload(valid, location, settings)
     return await insert_intent(
         uow,
         intent,
@@ -155,7 +155,6 @@ async def submit_communication(
 
 def _communication_payload(
     valid: ValidCommunication,
-    marker: str,
     location: Location,
     settings: CommunicationWritebackSettings,
 ) -> dict[str, object]:
@@ -174,7 +173,7 @@ def _communication_payload(
         "call_duration_seconds": s.call_duration_seconds,
         "call_outcome": s.call_outcome.value if s.call_outcome else None,
         "task_ref": s.task_ref,
-        "note": entry_text(valid, tag(marker), settings.provider),
+        "note_body": entry_body(valid),
     }
 
 

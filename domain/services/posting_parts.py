@@ -12,9 +12,10 @@ from datetime import date, datetime
 from typing import Any
 
 from domain.communication_settings import CommunicationType
+from domain.communication_submission import entry_text
 from domain.enums import WritebackKind
 from domain.money import from_cents
-from domain.payment_note import fee_marker, fee_note
+from domain.payment_note import fee_marker, fee_note, tag
 from domain.persistence.models import WritebackIntent
 from domain.ports import (
     AdjustmentPosting,
@@ -148,17 +149,18 @@ def _communication_part(intent: WritebackIntent) -> Part:
     p: dict[str, Any] = intent.payload
     kind = CommunicationType(p["type"])
     provider = str(p["provider"])
+    note = entry_text(str(p["note_body"]), tag(intent.marker), intent.source_id, provider)
     if kind is CommunicationType.PATIENT_NOTE:
         return Part(
             PATIENT_NOTE,
-            PatientNoteAppend(intent.patient_ref, str(p["note"]), intent.marker, provider),
+            PatientNoteAppend(intent.patient_ref, note, intent.marker, provider),
             # Two appends read at once would each write back the note without the other's.
             exclusive_key=f"patient-note:{intent.patient_ref}",
         )
     if kind is CommunicationType.TASK_NOTE:
         return Part(
             TASK_NOTE,
-            TaskNotePosting(str(p["task_ref"]), str(p["note"]), intent.marker, provider),
+            TaskNotePosting(str(p["task_ref"]), note, intent.marker, provider),
         )
     return Part(
         COMMLOG,
@@ -168,7 +170,7 @@ def _communication_part(intent: WritebackIntent) -> Part:
             channel=str(p["channel"]),
             direction=str(p["direction"]),
             note_type=p.get("note_type"),
-            note=str(p["note"]),
+            note=note,
             marker=intent.marker,
             provider_ref=provider,
         ),

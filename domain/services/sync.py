@@ -167,8 +167,7 @@ async def poll(
     now = now or utcnow()
     since = plan.cursor - timedelta(seconds=deps.overlap_seconds) if plan.cursor else None
     whole_day = (
-        resource is SyncResource.APPOINTMENT_STATUS
-        and plan.polls % deps.full_day_read_every == 0
+        resource is SyncResource.APPOINTMENT_STATUS and plan.polls % deps.full_day_read_every == 0
     )
     if whole_day:
         since = None

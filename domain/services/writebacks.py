@@ -27,6 +27,9 @@ from domain.persistence.repositories import HistoryFilter
 from domain.persistence.uow import UnitOfWork
 from domain.ports import ConnectorRegistry
 from domain.principal import Principal
+from domain.services.communication_settings import (
+    current_settings as current_communication_settings,
+)
 from domain.services.payment_settings import current_settings
 from domain.services.status_events import publish_status
 from domain.services.tenancy import require_location
@@ -218,6 +221,12 @@ async def retry_writeback(uow: UnitOfWork, principal: Principal, intent_id: str)
     intent.completed_at = None
     intent.failure_reason = None
     intent.failure_hint = None
+    if intent.kind in (WritebackKind.COMMUNICATION, WritebackKind.DOCUMENT):
+        # The usual fix for a failed entry is choosing another writeback provider: the
+        # retry is attributed to the one chosen now.
+        provider = (await current_communication_settings(uow, intent.location_id)).settings
+        if provider.provider and provider.provider != intent.payload.get("provider"):
+            intent.payload = {**intent.payload, "provider": provider.provider}
     return await _queue_now(uow, intent)
 
 

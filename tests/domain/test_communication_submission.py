@@ -13,6 +13,7 @@ from domain.communication_submission import (
     CommunicationSubmission,
     DocumentSubmission,
     control_characters,
+    entry_body,
     entry_text,
     normalize_text,
     validate_communication,
@@ -77,7 +78,7 @@ def test_the_entry_names_the_call_the_provider_and_carries_the_reference() -> No
         True,
         NOW,
     )
-    assert entry_text(valid, "[WB:abc]", "3").split("\r\n") == [
+    assert entry_text(entry_body(valid), "[WB:abc]", "msg_1", "3").split("\r\n") == [
         "Incoming call (1 min 1 s, answered):",
         "Asked to move the visit",
         "[WB:abc] ref msg_1 provider 3",

@@ -370,3 +370,47 @@ async def test_a_patient_note_with_no_room_left_fails_with_a_hint_and_is_not_cut
     failed = await practice.wait_for_status(submitted["writeback"]["id"], "FAILED")
     assert "shorten" in failed["failureHint"]
     assert practice.simulator.state.patient_note(1)["Service"] == full
+
+
+async def test_an_entry_failed_for_its_provider_is_retried_under_the_provider_chosen_since(
+    practice: Practice,
+) -> None:
+    await allow(practice, "OUTGOING_SMS", "INSURANCE_VERIFICATION")
+    state = practice.simulator.state
+    first = int(provider(practice))
+    state.provider(first)["IsHidden"] = "true"
+    sms = (await practice.submit_communication())["writeback"]
+    document = (await practice.submit_document())["writeback"]
+    for item in (sms, document):
+        await practice.wait_for_status(item["id"], "FAILED")
+
+    replacement = provider(practice)  # the first visible provider now
+    assert replacement != str(first)
+    result = await update_communication_settings(
+        practice,
+        provider=replacement,
+        types=[{"type": "OUTGOING_SMS", "allowed": True, "noteType": definition(practice, 27)}],
+        documents=[{"type": "INSURANCE_VERIFICATION", "writeCategory": definition(practice, 18)}],
+    )
+    assert result["__typename"] == "UpdateCommunicationWritebackSettingsSuccess", result
+    for item in (sms, document):
+        await practice.staff.execute(ops.RETRY_WRITEBACK, {"id": item["id"]})
+    done_sms = await practice.wait_for_status(sms["id"], "SUCCEEDED")
+    done_document = await practice.wait_for_status(document["id"], "SUCCEEDED")
+
+    [commlog] = writes_with(practice, done_sms["marker"])
+    assert commlog["Note"].endswith(f"provider {replacement}")
+    [uploaded] = writes_with(practice, done_document["marker"])
+    assert str(uploaded["ProvNum"]) == replacement
+    notices = (
+        await practice.staff.execute(
+            """query($locationId: ID) {
+                 notifications(locationId: $locationId, unacknowledgedOnly: false) {
+                   writebackIds resolvedAt
+                 }
+               }""",
+            {"locationId": practice.location_id},
+        )
+    )["notifications"]
+    assert [sorted(n["writebackIds"]) for n in notices] == [sorted([sms["id"], document["id"]])]
+    assert notices[0]["resolvedAt"]
