@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -103,12 +103,73 @@ class RequireApiKey:
         await self.app(scope, receive, send)
 
 
+class LimitRequestBody:
+    """Refuses request bodies above `max_bytes` (413) before anyone reads or parses them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        declared = headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        # No length given (chunked): read up to the limit, then hand the body on.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {"errors": [{"message": f"the request is larger than {self.max_bytes} bytes"}]},
+            status_code=413,
+        )
+        await response(scope, receive, send)
+
+
+def max_request_bytes(container: Container) -> int:
+    """Room for the largest document, base64-encoded, in a GraphQL request."""
+    return container.settings.max_document_bytes * 4 // 3 + 1024 * 1024
+
+
 async def health(_: Request) -> Response:
     return Response(json.dumps({"ok": True}), media_type="application/json")
 
 
 def create_app(container: Container, *, owns_container: bool = False) -> Starlette:
-    graphql = RequireApiKey(WritebackGraphQL(container), container)
+    graphql = LimitRequestBody(
+        RequireApiKey(WritebackGraphQL(container), container), max_request_bytes(container)
+    )
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[dict[str, Any]]:

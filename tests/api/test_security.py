@@ -60,6 +60,47 @@ async def test_queries_cannot_be_sent_with_get(
     assert "role" not in response.text
 
 
+class TestRequestSize:
+    @pytest.fixture
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"max_document_bytes": 3 * 1024}
+
+    async def test_a_body_above_the_limit_is_refused_before_it_is_read(
+        self, practice: Practice, api: Api, http_client: httpx.AsyncClient
+    ) -> None:
+        limit = 4 * 1024 + 1024 * 1024
+        padding = "x" * (limit + 1)
+        headers = {"Authorization": f"Bearer {practice.staff.key}"}
+        response = await http_client.post(
+            api.http_url, json={"query": "{ me { role } }", "x": padding}, headers=headers
+        )
+        assert response.status_code == 413
+
+        async def chunked() -> Any:
+            for _ in range(3):
+                yield padding[: limit // 2].encode()
+
+        streamed = await http_client.post(api.http_url, content=chunked(), headers=headers)
+        assert streamed.status_code == 413
+
+    async def test_a_chunked_body_within_the_limit_is_served(
+        self, practice: Practice, api: Api, http_client: httpx.AsyncClient
+    ) -> None:
+        async def chunked() -> Any:
+            yield b'{"query": "{ me '
+            yield b'{ role } }"}'
+
+        response = await http_client.post(
+            api.http_url,
+            content=chunked(),
+            headers={
+                "Authorization": f"Bearer {practice.staff.key}",
+                "Content-Type": "application/json",
+            },
+        )
+        assert response.json()["data"]["me"]["role"] == "STAFF"
+
+
 class TestProduction:
     @pytest.fixture
     def settings_overrides(self) -> dict[str, Any]:
