@@ -69,6 +69,7 @@ class Container:
         return UnitOfWork(self.sessions, self.jobs, self.events)
 
     async def close(self) -> None:
+        await self.events.close()
         await self.http.aclose()
         await self.arq.aclose()
         await self.engine.dispose()
