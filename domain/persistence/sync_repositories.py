@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -130,15 +130,21 @@ class SyncedPatientRepository:
             or 0
         )
 
-    async def needing_photo(self, location_id: str, limit: int) -> Sequence[SyncedPatient]:
+    async def needing_photo(
+        self, location_id: str, checked_before: datetime, limit: int
+    ) -> Sequence[SyncedPatient]:
+        """Never checked first, then those checked longest ago (before `checked_before`)."""
         return (
             await self._session.scalars(
                 select(SyncedPatient)
                 .where(
                     SyncedPatient.location_id == location_id,
-                    SyncedPatient.photo_checked_at.is_(None),
+                    or_(
+                        SyncedPatient.photo_checked_at.is_(None),
+                        SyncedPatient.photo_checked_at < checked_before,
+                    ),
                 )
-                .order_by(SyncedPatient.id)
+                .order_by(SyncedPatient.photo_checked_at.nulls_first(), SyncedPatient.id)
                 .limit(limit)
             )
         ).all()

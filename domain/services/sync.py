@@ -73,6 +73,9 @@ class SyncDeps:
     overlap_seconds: float = 2.0
     # Patient pictures fetched at most per patient poll (each costs PMS requests).
     photos_per_poll: int = 5
+    # A picture replaced in the PMS does not change the patient's row: each patient's is
+    # looked at again after this long (from the same per-poll allowance).
+    photo_recheck_hours: float = 24.0
     # The first appointments poll (no cursor yet) reads this window around today.
     first_sync_past_days: int = 7
     first_sync_future_days: int = 120
@@ -462,7 +465,11 @@ async def _fetch_photos(
     async with uow_factory() as uow:
         pending = [
             p.pms_id
-            for p in await uow.sync.patients.needing_photo(location_id, deps.photos_per_poll)
+            for p in await uow.sync.patients.needing_photo(
+                location_id,
+                utcnow() - timedelta(hours=deps.photo_recheck_hours),
+                deps.photos_per_poll,
+            )
         ]
     fetched: dict[str, PatientPhoto | None] = {}
     for pms_id in pending:

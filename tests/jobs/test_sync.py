@@ -8,15 +8,16 @@ import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.bootstrap import Container
 from domain.events import appointment_channel, sync_status_channel
-from domain.persistence.sync_models import SyncedPatientPhoto, SyncState
+from domain.persistence.base import utcnow
+from domain.persistence.sync_models import SyncedPatient, SyncedPatientPhoto, SyncState
 from domain.services import sync
 from domain.sync_settings import SyncResource
 from tests import graphql_ops as ops
@@ -470,3 +471,29 @@ async def test_an_appointment_deleted_in_the_pms_leaves_todays_board(
     )["todaySchedule"]["appointments"]
     assert str(deleted["AptNum"]) not in {a["pmsId"] for a in board}
     assert len(board) == 3
+
+
+async def test_a_picture_replaced_in_the_pms_is_picked_up_at_the_daily_recheck(
+    practice: Practice, container: Container
+) -> None:
+    state = practice.simulator.state
+    state.add_patient_picture(1, b"\xff\xd8\xff\xe0 old picture", taken=datetime(2026, 1, 1))
+    await configure(practice, patients=30, photos=True)
+    await poll_now(container, practice, SyncResource.PATIENTS)
+    state.add_patient_picture(1, b"\xff\xd8\xff\xe0 new picture", taken=datetime(2026, 6, 1))
+
+    await poll_now(container, practice, SyncResource.PATIENTS)  # checked today: not again
+    assert await _photo_of(practice, "1") == b"\xff\xd8\xff\xe0 old picture"
+
+    async with container.uow() as uow:
+        await uow.session.execute(
+            update(SyncedPatient).values(photo_checked_at=utcnow() - timedelta(hours=25))
+        )
+        await uow.commit()
+    await poll_now(container, practice, SyncResource.PATIENTS)
+    assert await _photo_of(practice, "1") == b"\xff\xd8\xff\xe0 new picture"
+
+
+async def _photo_of(practice: Practice, pms_id: str) -> bytes:
+    nodes = {n["pmsId"]: n for n in await patient_pages(practice)}
+    return base64.b64decode(nodes[pms_id]["photo"]["dataUrl"].split(",", 1)[1])
