@@ -97,6 +97,7 @@ async def bootstrap(settings: Settings, redis_url: str | None = None) -> Contain
         max_throttle_wait_seconds=settings.max_throttle_wait_seconds,
     )
     sync_schedule = RedisSyncSchedule(arq)
+    cache = RedisShortCache(arq)
     return Container(
         settings=settings,
         redis_url=url,
@@ -108,7 +109,7 @@ async def bootstrap(settings: Settings, redis_url: str | None = None) -> Contain
         registry=registry,
         jobs=ArqJobQueue(arq),
         events=RedisEventBus(arq),
-        cache=RedisShortCache(arq),
+        cache=cache,
         posting=PostingDeps(
             secret_box=secret_box,
             registry=registry,
@@ -122,6 +123,7 @@ async def bootstrap(settings: Settings, redis_url: str | None = None) -> Contain
                 base_seconds=settings.retry_base_seconds,
                 cap_seconds=settings.retry_cap_seconds,
             ),
+            cache=cache,
             claim_seconds=settings.posting_claim_seconds,
             unknown_settle_seconds=settings.unknown_settle_seconds,
             notices=NoticePolicy(resend_seconds=settings.notice_resend_seconds),

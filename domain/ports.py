@@ -149,8 +149,6 @@ class CommlogPosting:
     note_type: str | None
     note: str
     marker: str
-    # Entries are attributed to this provider; refused if it is gone or hidden.
-    provider_ref: str
 
 
 @dataclass(frozen=True)
@@ -160,7 +158,6 @@ class PatientNoteAppend:
     patient_ref: str
     text: str
     marker: str
-    provider_ref: str
 
 
 @dataclass(frozen=True)
@@ -168,7 +165,6 @@ class TaskNotePosting:
     task_ref: str
     note: str
     marker: str
-    provider_ref: str
 
 
 @dataclass(frozen=True)
@@ -317,7 +313,7 @@ class PmsConnector(Protocol):
     ) -> PostedRecord | None: ...
 
     async def post_commlog(self, posting: CommlogPosting) -> PostedRecord:
-        """Same error contract as post_payment; PermanentError if the provider is unusable."""
+        """Same error contract as post_payment."""
         ...
 
     async def find_commlog(

@@ -2,9 +2,8 @@
 
 Open Dental has no idempotency key on any of these: the [WB:<marker>] our text carries
 (commlog Note, patient note, task note, document Description) is what a retry looks for.
-Commlogs have no provider column, so the writeback provider is named in the note; it is
-checked before every write, and a provider that is gone or hidden refuses the write with a
-fix hint rather than attributing entries to the wrong person.
+Commlogs have no provider column, so the writeback provider is named in the note (the
+domain checks it is still active before writing); documents carry it as ProvNum.
 """
 
 from __future__ import annotations
@@ -55,38 +54,15 @@ HINT_TASK: Final = "Check the task number in Open Dental (the task must exist), 
 HINT_DOCUMENT: Final = (
     "Check the patient's PatNum and the document's image category in Open Dental, then retry."
 )
-HINT_WRITEBACK_PROVIDER: Final = (
-    "Choose an active writeback provider in the communication writeback settings, then "
-    "retry the failed items."
-)
 
 
 class CommunicationWrites:
     def __init__(self, client: OpenDentalClient) -> None:
         self._client = client
 
-    async def _require_provider(self, provider_ref: str | None) -> None:
-        if provider_ref is None:
-            return
-        rows = await self._client.get_all(
-            "/providers", {}, action="checking the writeback provider", hint=HINT_COMMLOG
-        )
-        row = next((r for r in rows if str(r.get("ProvNum")) == provider_ref), None)
-        if row is None:
-            raise PermanentError(
-                "The writeback provider no longer exists in Open Dental.",
-                HINT_WRITEBACK_PROVIDER,
-            )
-        if mapping.from_opendental_provider(row).hidden:
-            raise PermanentError(
-                "The writeback provider is hidden or inactive in Open Dental.",
-                HINT_WRITEBACK_PROVIDER,
-            )
-
     # ------------------------------------------------------------------ commlogs
 
     async def post_commlog(self, posting: CommlogPosting) -> PostedRecord:
-        await self._require_provider(posting.provider_ref)
         body: dict[str, Any] = {
             "PatNum": mapping.parse_pat_num(posting.patient_ref),
             "CommDateTime": posting.occurred_at.strftime(mapping.DATETIME_FORMAT),
@@ -122,7 +98,6 @@ class CommunicationWrites:
     # ------------------------------------------------------------------ patient notes
 
     async def append_patient_note(self, posting: PatientNoteAppend) -> PostedRecord:
-        await self._require_provider(posting.provider_ref)
         pat_num = mapping.parse_pat_num(posting.patient_ref)
         current = await self._patient_note(pat_num)
         if mapping.has_marker(current, posting.marker):
@@ -160,7 +135,6 @@ class CommunicationWrites:
     # ------------------------------------------------------------------ task notes
 
     async def post_task_note(self, posting: TaskNotePosting) -> PostedRecord:
-        await self._require_provider(posting.provider_ref)
         task_num = mapping.parse_key(
             posting.task_ref, "The task reference is not an Open Dental TaskNum.", HINT_TASK
         )
@@ -191,7 +165,6 @@ class CommunicationWrites:
     # ------------------------------------------------------------------ documents
 
     async def upload_document(self, upload: DocumentUpload) -> PostedRecord:
-        await self._require_provider(upload.provider_ref)
         body: dict[str, Any] = {
             "PatNum": mapping.parse_pat_num(upload.patient_ref),
             "rawBase64": base64.b64encode(upload.content).decode("ascii"),

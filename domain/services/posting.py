@@ -25,11 +25,12 @@ from domain.ports import (
     PmsConnector,
     PmsCredentials,
     SecretBox,
+    ShortCache,
     Throttled,
     TransientError,
 )
 from domain.retry_policy import RetryPolicy
-from domain.services import posting_parts
+from domain.services import posting_parts, writeback_provider
 from domain.services.connections import credentials_of
 from domain.services.notifications import (
     NoticePolicy,
@@ -62,6 +63,7 @@ class PostingDeps:
     registry: ConnectorRegistry
     gate: ConnectionGate
     retry_policy: RetryPolicy
+    cache: ShortCache
     claim_seconds: float = 75.0
     # After an ambiguous write, how long the PMS may still be committing it (Open Dental
     # finishes or gives up on a request within 60 s). The marker is looked up only then.
@@ -88,6 +90,8 @@ class _Claim:
     parts: list[Part]
     # Parts written by earlier attempts: part name -> PMS record id.
     posted_parts: dict[str, str]
+    # Communications and documents are attributed to this provider, checked before writing.
+    provider_ref: str | None
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,9 @@ async def _claim(new_uow: UowFactory, deps: PostingDeps, intent_id: str) -> _Cla
             lookup_since=first_started.date() - timedelta(days=1),
             parts=parts_of(intent, document),
             posted_parts=dict(intent.payload.get("posted_parts", {})),
+            provider_ref=intent.payload.get("provider")
+            if intent.kind in (WritebackKind.COMMUNICATION, WritebackKind.DOCUMENT)
+            else None,
         )
         await uow.commit()
         return claim
@@ -207,6 +214,10 @@ async def _call_pms(deps: PostingDeps, claim: _Claim) -> _Result:
                     if found is not None:
                         written[part.name] = found.record_id
                         continue
+                if claim.provider_ref is not None:
+                    await writeback_provider.require_active(
+                        deps.cache, connector, claim.credentials.connection_key, claim.provider_ref
+                    )
                 async with _exclusively(deps, claim.credentials.connection_key, part):
                     record = await posting_parts.post(connector, part)
                 written[part.name] = record.record_id

@@ -148,19 +148,18 @@ def parts_of(intent: WritebackIntent, document: bytes | None = None) -> list[Par
 def _communication_part(intent: WritebackIntent) -> Part:
     p: dict[str, Any] = intent.payload
     kind = CommunicationType(p["type"])
-    provider = str(p["provider"])
-    note = entry_text(str(p["note_body"]), tag(intent.marker), intent.source_id, provider)
+    note = entry_text(str(p["note_body"]), tag(intent.marker), intent.source_id, p["provider"])
     if kind is CommunicationType.PATIENT_NOTE:
         return Part(
             PATIENT_NOTE,
-            PatientNoteAppend(intent.patient_ref, note, intent.marker, provider),
+            PatientNoteAppend(intent.patient_ref, note, intent.marker),
             # Two appends read at once would each write back the note without the other's.
             exclusive_key=f"patient-note:{intent.patient_ref}",
         )
     if kind is CommunicationType.TASK_NOTE:
         return Part(
             TASK_NOTE,
-            TaskNotePosting(str(p["task_ref"]), note, intent.marker, provider),
+            TaskNotePosting(str(p["task_ref"]), note, intent.marker),
         )
     return Part(
         COMMLOG,
@@ -172,7 +171,6 @@ def _communication_part(intent: WritebackIntent) -> Part:
             note_type=p.get("note_type"),
             note=note,
             marker=intent.marker,
-            provider_ref=provider,
         ),
     )
 
