@@ -7,6 +7,7 @@ with the same retries, reconciliation by marker, history, live events and notice
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -28,7 +29,7 @@ from domain.communication_submission import (
     validate_document,
 )
 from domain.enums import PmsSystem, WritebackKind, WritebackStatus
-from domain.errors import ConnectionNotConfigured, IdempotencyConflict, PmsUnavailable
+from domain.errors import ConnectionNotConfigured, PmsUnavailable
 from domain.payment_note import marker_for, tag
 from domain.persistence.base import new_id, utcnow
 from domain.persistence.models import Location, WritebackDocument, WritebackIntent
@@ -38,25 +39,12 @@ from domain.principal import Principal
 from domain.services.communication_settings import current_settings
 from domain.services.connections import connector_for_location
 from domain.services.tenancy import require_location
-from domain.services.writebacks import Submitted, insert_intent
+from domain.services.writebacks import Submitted, insert_intent, replay_of
 
 
 def _local(moment: datetime, location: Location) -> str:
     """The office's wall-clock time, which is what the PMS keeps (without a zone)."""
     return moment.astimezone(ZoneInfo(location.time_zone)).replace(tzinfo=None).isoformat()
-
-
-async def _replayed(
-    uow: UnitOfWork, location_id: str, kind: WritebackKind, source_id: str, fingerprint: str
-) -> Submitted | None:
-    existing = await uow.intents.by_source_id(location_id, kind, source_id)
-    if existing is None:
-        return None
-    if existing.fingerprint != fingerprint:
-        raise IdempotencyConflict(
-            f"this {kind.value}'s id was already submitted for the location with other content"
-        )
-    return Submitted(existing, replayed=True)
 
 
 async def _numeric_ids(uow: UnitOfWork, registry: ConnectorRegistry, location_id: str) -> bool:
@@ -122,9 +110,18 @@ async def submit_communication(
         submission, await _numeric_ids(uow, registry, location.id), utcnow()
     )
     kind = WritebackKind.COMMUNICATION
-    earlier = await _replayed(
-        uow, location.id, kind, submission.communication_id, valid.fingerprint
-    )
+
+    def replay() -> Awaitable[Submitted | None]:
+        return replay_of(
+            uow,
+            location.id,
+            kind,
+            submission.communication_id,
+            valid.fingerprint,
+            "communicationId",
+        )
+
+    earlier = await replay()
     if earlier is not None:
         return earlier
     versioned = await current_settings(uow, location.id)
@@ -146,11 +143,7 @@ async def submit_communication(
         versioned.version,
     )
     intent.payload = _communication_payload(valid, location, settings)
-    return await insert_intent(
-        uow,
-        intent,
-        lambda: _replayed(uow, location.id, kind, submission.communication_id, valid.fingerprint),
-    )
+    return await insert_intent(uow, intent, replay)
 
 
 def _communication_payload(
@@ -188,7 +181,13 @@ async def submit_document(
     location = await require_location(uow, principal, submission.location_id)
     valid = validate_document(submission, await _numeric_ids(uow, registry, location.id), max_bytes)
     kind = WritebackKind.DOCUMENT
-    earlier = await _replayed(uow, location.id, kind, submission.document_id, valid.fingerprint)
+
+    def replay() -> Awaitable[Submitted | None]:
+        return replay_of(
+            uow, location.id, kind, submission.document_id, valid.fingerprint, "documentId"
+        )
+
+    earlier = await replay()
     if earlier is not None:
         return earlier
     versioned = await current_settings(uow, location.id)
@@ -209,11 +208,7 @@ async def submit_document(
         versioned.version,
     )
     intent.payload = _document_payload(valid, intent.marker, location, settings, category)
-    submitted = await insert_intent(
-        uow,
-        intent,
-        lambda: _replayed(uow, location.id, kind, submission.document_id, valid.fingerprint),
-    )
+    submitted = await insert_intent(uow, intent, replay)
     if not submitted.replayed:
         uow.documents.add(
             WritebackDocument(

@@ -43,17 +43,34 @@ class Submitted:
     replayed: bool
 
 
-async def _replay(uow: UnitOfWork, location_id: str, valid: ValidPayment) -> Submitted | None:
-    existing = await uow.intents.by_source_id(
-        location_id, WritebackKind.PAYMENT, valid.submission.payment_id
-    )
+async def replay_of(
+    uow: UnitOfWork,
+    location_id: str,
+    kind: WritebackKind,
+    source_id: str,
+    fingerprint: str,
+    id_name: str,
+) -> Submitted | None:
+    """The earlier submission of this id, if any; other content under it is a conflict."""
+    existing = await uow.intents.by_source_id(location_id, kind, source_id)
     if existing is None:
         return None
-    if existing.fingerprint != valid.fingerprint:
+    if existing.fingerprint != fingerprint:
         raise IdempotencyConflict(
-            "this paymentId was already submitted for the location with different content"
+            f"this {id_name} was already submitted for the location with different content"
         )
     return Submitted(existing, replayed=True)
+
+
+async def _replay(uow: UnitOfWork, location_id: str, valid: ValidPayment) -> Submitted | None:
+    return await replay_of(
+        uow,
+        location_id,
+        WritebackKind.PAYMENT,
+        valid.submission.payment_id,
+        valid.fingerprint,
+        "paymentId",
+    )
 
 
 async def submit_payment(
