@@ -309,13 +309,12 @@ def validate_document(
     )
 
 
-def document_description(valid: ValidDocument, tag: str) -> str:
-    """Open Dental's Description is 255 characters: ours is at most 200 plus the tag."""
-    described = (
+def document_description(valid: ValidDocument) -> str:
+    """The document's own description, or its type's name when none was given."""
+    return (
         valid.submission.description.strip()
         or valid.submission.type.value.replace("_", " ").capitalize()
     )
-    return f"{described} {tag}"
 
 
 def _fingerprint(content: dict[str, object]) -> str:

@@ -30,7 +30,7 @@ from domain.communication_submission import (
 )
 from domain.enums import PmsSystem, WritebackKind, WritebackStatus
 from domain.errors import ConnectionNotConfigured, PmsUnavailable
-from domain.payment_note import marker_for, tag
+from domain.payment_note import marker_for
 from domain.persistence.base import new_id, utcnow
 from domain.persistence.models import Location, WritebackDocument, WritebackIntent
 from domain.persistence.uow import UnitOfWork
@@ -138,11 +138,10 @@ async def submit_communication(
         submission.patient_ref,
         submission.occurred_at,
         WritebackStatus.QUEUED if allowed else WritebackStatus.SKIPPED,
-        {},
+        _communication_payload(valid, location, settings),
         settings,
         versioned.version,
     )
-    intent.payload = _communication_payload(valid, location, settings)
     return await insert_intent(uow, intent, replay)
 
 
@@ -203,11 +202,10 @@ async def submit_document(
         submission.patient_ref,
         submission.created_at,
         WritebackStatus.QUEUED if category else WritebackStatus.SKIPPED,
-        {},
+        _document_payload(valid, location, settings, category),
         settings,
         versioned.version,
     )
-    intent.payload = _document_payload(valid, intent.marker, location, settings, category)
     submitted = await insert_intent(uow, intent, replay)
     if not submitted.replayed:
         uow.documents.add(
@@ -223,7 +221,6 @@ async def submit_document(
 
 def _document_payload(
     valid: ValidDocument,
-    marker: str,
     location: Location,
     settings: CommunicationWritebackSettings,
     category: str | None,
@@ -237,7 +234,7 @@ def _document_payload(
         "extension": valid.extension,
         "size": len(s.content),
         "sha256": valid.sha256,
-        "description": document_description(valid, tag(marker)),
+        "description": document_description(valid),
         "created_local": _local(s.created_at, location),
     }
 

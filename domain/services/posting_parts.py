@@ -74,7 +74,8 @@ def parts_of(intent: WritebackIntent, document: bytes | None = None) -> list[Par
                     category=str(p["category"]),
                     content=document,
                     extension=str(p["extension"]),
-                    description=str(p["description"]),
+                    # Open Dental's Description holds 255 characters: at most 200 + the tag.
+                    description=f"{p['description']} {tag(intent.marker)}",
                     created_at=datetime.fromisoformat(p["created_local"]),
                     marker=intent.marker,
                     provider_ref=p.get("provider"),
