@@ -82,6 +82,7 @@ class OpenDentalConnector:
             max_throttle_wait_seconds=max_throttle_wait_seconds,
         )
         self._communications = CommunicationWrites(self._client)
+        self._sync = OpenDentalSync(self._client)
 
     # ------------------------------------------------------------------ patient payments
 
@@ -509,17 +510,17 @@ class OpenDentalConnector:
     # ------------------------------------------------------------------ sync (polling)
 
     async def patients_changed_since(self, since: datetime | None) -> ChangedPatients:
-        return await OpenDentalSync(self._client).patients_changed_since(since)
+        return await self._sync.patients_changed_since(since)
 
     async def appointments_changed_since(
         self, since: datetime | None, first_day: date | None, last_day: date | None
     ) -> ChangedAppointments:
-        return await OpenDentalSync(self._client).appointments_changed_since(
+        return await self._sync.appointments_changed_since(
             since, first_day, last_day
         )
 
     async def patient_photo(self, patient_ref: str) -> PatientPhoto | None:
-        return await OpenDentalSync(self._client).patient_photo(patient_ref)
+        return await self._sync.patient_photo(patient_ref)
 
 
 def _original_pay_num(posting: RefundPosting) -> int:

@@ -128,6 +128,9 @@ def content_type_of(file_name: str) -> str | None:
 class OpenDentalSync:
     def __init__(self, client: OpenDentalClient) -> None:
         self._client = client
+        # The picture category, read once per connector (one poll) however many photos.
+        self._picture_category_read = False
+        self._picture_category_num: int | None = None
 
     async def patients_changed_since(self, since: datetime | None) -> ChangedPatients:
         params: dict[str, str | int] = {}
@@ -195,6 +198,12 @@ class OpenDentalSync:
         )
 
     async def _picture_category(self) -> int | None:
+        if not self._picture_category_read:
+            self._picture_category_num = await self._read_picture_category()
+            self._picture_category_read = True
+        return self._picture_category_num
+
+    async def _read_picture_category(self) -> int | None:
         rows = await self._client.get_all(
             "/definitions",
             {"Category": IMAGE_CATEGORIES},
